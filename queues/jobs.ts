@@ -1,0 +1,57 @@
+/**
+ * Job payloads, validated on enqueue and on dequeue. They name tables and runs only:
+ * no credentials and no row data ever go to Redis.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { CorrenteError } from '../src/shared/errors.js';
+import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
+
+const tableRef = z.object({ schema: z.string().min(1), name: z.string().min(1) });
+
+export const exportJobSchema = z.object({
+  runId: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  table: tableRef,
+  layer: z.enum(['bronze', 'silver', 'gold']),
+  columns: z.record(z.string(), z.object({ as: z.literal('text') })).optional(),
+});
+export type ExportJobData = z.infer<typeof exportJobSchema>;
+
+export const verifyJobSchema = z.object({
+  runId: z.string(),
+  table: tableRef,
+  bucket: z.string(),
+});
+export type VerifyJobData = z.infer<typeof verifyJobSchema>;
+
+/** Validates a payload read from Redis (a stale or foreign job fails loudly, once). */
+export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, queue: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new CorrenteError('CONFIG_INVALID', `Malformed ${queue} job payload: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+      hint: 'The job was enqueued by an incompatible version; re-enqueue the migration',
+    });
+  }
+  return parsed.data;
+}
+
+/** Stable short key for a table (BullMQ ids may not contain ':'). */
+export function tableKey(table: TableRef): string {
+  return createHash('sha1').update(`${table.schema}\u0000${table.name}`).digest('hex').slice(0, 16);
+}
+
+/** Job id of a table's export in a run: enqueuing the same run twice adds nothing. */
+export function exportJobId(runId: string, table: TableRef): string {
+  return `export-${runId}-${tableKey(table)}`;
+}
+
+export function verifyJobId(runId: string, table: TableRef): string {
+  return `verify-${runId}-${tableKey(table)}`;
+}
+
+/** While one export of a table is waiting or running, a second is not added. */
+export function exportDedupId(table: TableRef): string {
+  return `export-${tableKey(table)}`;
+}
+
+export { formatTableRef };

@@ -1,0 +1,7 @@
+/** Queue names. Workers may subscribe to any subset (`corrente worker --queues export`). */
+export const QUEUE_NAMES = ['export', 'verify'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export function isQueueName(v: string): v is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(v);
+}

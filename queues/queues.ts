@@ -1,0 +1,78 @@
+/**
+ * The BullMQ queues and the only way jobs are added to them.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TableRef } from '../src/shared/table-schema.js';
+import { exportDedupId, exportJobId, exportJobSchema, verifyJobId, verifyJobSchema, type ExportJobData, type VerifyJobData } from './jobs.js';
+import type { QueueName } from './names.js';
+
+/** Retry and retention policy shared by all jobs. */
+export interface JobPolicy {
+  /** Attempts before a job fails (transient errors only are retried). */
+  attempts: number;
+  /** First retry delay, ms; doubles each attempt. */
+  backoffMs: number;
+}
+
+/** Completed jobs are kept a week (max 1000), failed ones a month (max 1000): Redis stays bounded. */
+function defaultJobOptions(policy: JobPolicy): JobsOptions {
+  return {
+    attempts: policy.attempts,
+    backoff: { type: 'exponential', delay: policy.backoffMs },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+    removeOnFail: { age: 30 * 24 * 3600, count: 1000 },
+  };
+}
+
+export interface CorrenteQueues {
+  export: Queue<ExportJobData>;
+  verify: Queue<VerifyJobData>;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: Redis, prefix: string, policy: JobPolicy): CorrenteQueues {
+  const opts = { connection, prefix, defaultJobOptions: defaultJobOptions(policy) };
+  const exportQ = new Queue<ExportJobData>('export' satisfies QueueName, opts);
+  const verifyQ = new Queue<VerifyJobData>('verify' satisfies QueueName, opts);
+  let closing: Promise<void> | undefined;
+  return {
+    export: exportQ,
+    verify: verifyQ,
+    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close()]).then(() => undefined)),
+  };
+}
+
+/** Outcome of adding one table's export. */
+export interface EnqueuedExport {
+  table: TableRef;
+  jobId: string;
+  /** False when another export of this table was already waiting or running. */
+  added: boolean;
+  /** The run that already holds the table, when not added. */
+  existingRunId?: string;
+}
+
+/**
+ * Adds one export job per table. The job id is derived from run and table, and a
+ * deduplication key per table keeps a second export of a table from being queued while
+ * one is pending or active.
+ */
+export async function enqueueExports(queues: CorrenteQueues, jobs: readonly ExportJobData[]): Promise<EnqueuedExport[]> {
+  const out: EnqueuedExport[] = [];
+  for (const data of jobs) {
+    exportJobSchema.parse(data);
+    const jobId = exportJobId(data.runId, data.table);
+    const job = await queues.export.add('export', data, { jobId, deduplication: { id: exportDedupId(data.table) } });
+    const added = job.id === jobId;
+    const existing = added ? undefined : await queues.export.getJob(job.id!);
+    out.push({ table: data.table, jobId: job.id ?? jobId, added, ...(existing ? { existingRunId: existing.data.runId } : {}) });
+  }
+  return out;
+}
+
+/** Adds the verify-and-publish job that follows a staged export (idempotent per run and table). */
+export async function enqueueVerify(queues: CorrenteQueues, data: VerifyJobData): Promise<void> {
+  verifyJobSchema.parse(data);
+  await queues.verify.add('verify', data, { jobId: verifyJobId(data.runId, data.table) });
+}

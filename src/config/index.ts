@@ -1,0 +1,10 @@
+export { loadConfig, type LoadConfigOptions } from './load-config.js';
+export type {
+  Config,
+  ConfigInput,
+  ExportConfig,
+  PostgresConfig,
+  RedisConfig,
+  StorageConfig,
+  TableConfig,
+} from './schema.js';

@@ -1,0 +1,133 @@
+/**
+ * The configuration schema: every option, its type and its default, in one place.
+ * `corrente.yaml` (optional) and the environment are merged into this shape and
+ * validated once at start-up; unknown keys are rejected by name.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+
+/** Per-column override: keep a column as its Postgres text form. */
+export const columnOverrideSchema = z.strictObject({
+  /** `text` keeps the Postgres text form (lossless for every type). */
+  as: z.enum(['text']),
+});
+
+/** A table to migrate, with per-table options. */
+export const tableConfigSchema = z.strictObject({
+  /** `schema.table`; quote parts containing dots: `core."a.b"`. */
+  name: z.string().min(3),
+  /** Layer (bucket) to write into. */
+  layer: z.enum(['bronze', 'silver', 'gold']).default('bronze'),
+  /** Column overrides by exact column name. */
+  columns: z.record(z.string(), columnOverrideSchema).default({}),
+});
+
+export const configSchema = z.strictObject({
+  postgres: z
+    .strictObject({
+      /** libpq-style URL. Env: `DATABASE_URL`. */
+      url: z.string().default('postgres://postgres@127.0.0.1:5432/postgres'),
+      /**
+       * Most exports running at once against this database across all workers (enforced
+       * by the queue, in Redis), so adding workers cannot flood production. Each export
+       * holds one COPY connection plus one for verification checksums.
+       */
+      maxConcurrentExports: positiveInt.default(2),
+      /** Connection timeout, ms. */
+      connectTimeoutMs: positiveInt.default(10_000),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** Env: `REDIS_URL`. */
+      url: z.string().default('redis://127.0.0.1:6379'),
+      /** Prefix of every BullMQ and corrente key; lets several deployments share one Redis. */
+      prefix: z.string().min(1).default('corrente'),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      /** `local` (default) writes to `lakeDir`; `s3` is chosen when an endpoint is set. */
+      kind: z.enum(['local', 's3']).default('local'),
+      /** Env: `LAKE_DIR`. */
+      lakeDir: z.string().default('./lake'),
+      s3: z
+        .strictObject({
+          /** Env: `MINIO_ENDPOINT` / `S3_ENDPOINT` / `AWS_ENDPOINT_URL`, e.g. `http://127.0.0.1:9000`. */
+          endpoint: z.string().optional(),
+          accessKey: z.string().optional(),
+          secretKey: z.string().optional(),
+          region: z.string().default('us-east-1'),
+          /** Path-style URLs (`host/bucket/key`), which MinIO expects. */
+          forcePathStyle: z.boolean().default(true),
+          /** Create missing buckets instead of failing. */
+          createBuckets: z.boolean().default(true),
+        })
+        .prefault({}),
+      /** Bucket name per layer. */
+      buckets: z
+        .strictObject({
+          bronze: z.string().default('bronze'),
+          silver: z.string().default('silver'),
+          gold: z.string().default('gold'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  export: z
+    .strictObject({
+      /** Parquet compression codec. */
+      compression: z.enum(['zstd', 'snappy']).default('zstd'),
+      /** Rows per Parquet row group. */
+      rowGroupRows: positiveInt.default(122_880),
+      /** Uncompressed source bytes per Parquet file; files are cut at the next row after this. */
+      fileTargetMb: positiveInt.default(256),
+      /** DuckDB memory budget per export, MB. */
+      duckdbMemoryMb: positiveInt.default(256),
+      /** DuckDB threads per export. */
+      duckdbThreads: positiveInt.default(2),
+      /** Largest single row (CSV line) accepted, MB. */
+      maxRowMb: positiveInt.default(256),
+      /** Where temporary chunk files go; defaults to the OS temp dir. */
+      workDir: z.string().optional(),
+      /** Verify each export with DuckDB before publishing it. */
+      verify: z.boolean().default(true),
+      /** Published runs kept per table (older ones are removed by `gc`). */
+      keepRuns: positiveInt.default(3),
+    })
+    .prefault({}),
+  worker: z
+    .strictObject({
+      /** Jobs one worker process runs at once. */
+      concurrency: positiveInt.default(1),
+      /** Attempts per job before it fails (transient errors only). */
+      attempts: positiveInt.default(3),
+      /** First retry delay, ms (exponential). */
+      backoffMs: positiveInt.default(2_000),
+      /** A job running longer than this is aborted and failed. */
+      jobTimeoutMinutes: positiveInt.default(240),
+      /** On SIGTERM, how long running jobs may finish before they are aborted (and retried elsewhere). */
+      shutdownGraceSeconds: positiveInt.default(30),
+    })
+    .prefault({}),
+  /** Tables `migrate` exports when `--tables` is not given. */
+  tables: z
+    .array(z.union([z.string().min(3), tableConfigSchema]))
+    .default(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+/** The raw config input (YAML + env), before defaults. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The validated config with every default applied. */
+export type Config = z.output<typeof configSchema>;
+export type TableConfig = z.output<typeof tableConfigSchema>;
+export type StorageConfig = Config['storage'];
+export type PostgresConfig = Config['postgres'];
+export type RedisConfig = Config['redis'];
+export type ExportConfig = Config['export'];

@@ -1,0 +1,156 @@
+/**
+ * Converts one CSV chunk written by Postgres COPY into one Parquet file, with every
+ * column cast to its exact type. DuckDB does the parsing and encoding in native threads,
+ * off the Node event loop.
+ */
+import { CorrenteError, coerceError } from '../shared/errors.js';
+import { describeLogicalType, formatTableRef, quoteIdent, quoteLiteral, type ColumnSpec, type LogicalType, type TableSchema } from '../shared/table-schema.js';
+import type { DuckSession } from './duckdb-session.js';
+
+export interface ParquetWriteOptions {
+  compression: 'zstd' | 'snappy';
+  rowGroupRows: number;
+  /** Longest CSV line in the chunk, bytes (sizes DuckDB's read buffer). */
+  maxLineBytes: number;
+}
+
+/** DuckDB type a logical type is stored as. */
+export function duckType(t: LogicalType): string {
+  switch (t.kind) {
+    case 'bool':
+      return 'BOOLEAN';
+    case 'int16':
+      return 'SMALLINT';
+    case 'int32':
+      return 'INTEGER';
+    case 'int64':
+      return 'BIGINT';
+    case 'float32':
+      return 'FLOAT';
+    case 'float64':
+      return 'DOUBLE';
+    case 'decimal':
+      return `DECIMAL(${t.precision},${t.scale})`;
+    case 'text':
+      return 'VARCHAR';
+    case 'json':
+      return 'JSON';
+    case 'uuid':
+      return 'UUID';
+    case 'bytes':
+      return 'BLOB';
+    case 'date':
+      return 'DATE';
+    case 'time':
+      return 'TIME';
+    case 'timestamp':
+      return 'TIMESTAMP';
+    case 'timestamptz':
+      return 'TIMESTAMPTZ';
+    case 'list':
+      return `${duckType(t.element)}[]`;
+  }
+}
+
+/** Kinds DuckDB's CSV reader parses exactly by itself; the rest arrive as VARCHAR. */
+const TYPED_IN_CSV = new Set(['bool', 'int16', 'int32', 'int64', 'float32', 'float64', 'decimal', 'text', 'uuid']);
+
+function csvType(col: ColumnSpec): string {
+  return TYPED_IN_CSV.has(col.type.kind) ? duckType(col.type) : 'VARCHAR';
+}
+
+/**
+ * Expression turning CSV column `s` into the stored value. Postgres writes BC dates with
+ * a ` BC` suffix that DuckDB's date cast would silently ignore, so those take the
+ * `(BC)` route; BC timestamps are rebuilt as BC date + time of day.
+ */
+function convertExpr(col: ColumnSpec, s: string): string {
+  switch (col.type.kind) {
+    case 'json':
+      return `${s}::JSON`;
+    case 'bytes':
+      return `unhex(substr(${s}, 3))`;
+    case 'date':
+      return `CASE WHEN ${s} LIKE '% BC' THEN (left(${s}, -3) || ' (BC)')::DATE ELSE ${s}::DATE END`;
+    case 'time':
+      return `${s}::TIME`;
+    case 'timestamp':
+      return `CASE WHEN ${s} LIKE '% BC' THEN (split_part(${s}, ' ', 1) || ' (BC)')::DATE + split_part(${s}, ' ', 2)::TIME ELSE ${s}::TIMESTAMP END`;
+    case 'timestamptz':
+      // With TimeZone=UTC every value ends in +00; a BC value ends in "+00 BC".
+      return `CASE WHEN ${s} LIKE '% BC' THEN ((split_part(${s}, ' ', 1) || ' (BC)')::DATE + regexp_replace(split_part(${s}, ' ', 2), '[+-]00$', '')::TIME)::TIMESTAMPTZ ELSE ${s}::TIMESTAMPTZ END`;
+    case 'list':
+      return `${s}::JSON::${duckType(col.type)}`;
+    default:
+      return s;
+  }
+}
+
+const MIB = 1024 * 1024;
+
+function lineLimit(opts: ParquetWriteOptions): number {
+  return Math.max(2 * MIB, opts.maxLineBytes + 1024);
+}
+
+/** DuckDB's CSV buffer must hold a whole line; the default suits ordinary rows. */
+function bufferSize(opts: ParquetWriteOptions): number {
+  return Math.max(16 * MIB, 2 * lineLimit(opts));
+}
+
+/** Memory a conversion needs beyond the configured budget: a few read buffers. */
+export function memoryNeededMb(opts: ParquetWriteOptions): number {
+  return Math.ceil((4 * bufferSize(opts)) / MIB);
+}
+
+/** `COPY (SELECT ... FROM read_csv(...)) TO 'file.parquet'`. */
+export function buildCsvToParquetSql(schema: TableSchema, csvPath: string, parquetPath: string, opts: ParquetWriteOptions): string {
+  const columns = schema.columns.map((c, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(csvType(c))}`).join(', ');
+  const select = schema.columns.map((c, i) => `${convertExpr(c, `c${i}`)} AS ${quoteIdent(c.name)}`).join(', ');
+  const reader =
+    `read_csv(${quoteLiteral(csvPath)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
+    `new_line = '\\n', nullstr = '', allow_quoted_nulls = false, strict_mode = true, ` +
+    `max_line_size = ${lineLimit(opts)}, buffer_size = ${bufferSize(opts)}, columns = {${columns}})`;
+  return (
+    `COPY (SELECT ${select} FROM ${reader}) TO ${quoteLiteral(parquetPath)} ` +
+    `(FORMAT parquet, COMPRESSION ${opts.compression}, ROW_GROUP_SIZE ${opts.rowGroupRows})`
+  );
+}
+
+/**
+ * Writes one Parquet file from one CSV chunk and returns its row count.
+ * @throws CorrenteError `UNSUPPORTED_VALUE` naming the column when a value does not fit
+ *   its type (e.g. NaN in a numeric(p,s) column), with the override that fixes it.
+ */
+export async function writeParquetFromCsv(
+  session: DuckSession,
+  schema: TableSchema,
+  csvPath: string,
+  parquetPath: string,
+  opts: ParquetWriteOptions,
+  signal?: AbortSignal,
+): Promise<number> {
+  try {
+    const rows = await session.rows(buildCsvToParquetSql(schema, csvPath, parquetPath, opts), signal);
+    return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw conversionError(schema, coerceError(err));
+  }
+}
+
+function conversionError(schema: TableSchema, err: Error): CorrenteError {
+  const table = formatTableRef(schema.table);
+  const first = err.message.split('\n')[0] ?? err.message;
+  const m = /\bc(\d+)\b/.exec(err.message);
+  const col = m ? schema.columns[Number(m[1])] : undefined;
+  const named = first.replace(/\bc(\d+)\b/g, (_, i: string) => quoteIdent(schema.columns[Number(i)]?.name ?? `c${i}`));
+  if (col) {
+    return new CorrenteError('UNSUPPORTED_VALUE', `${table}.${quoteIdent(col.name)} (${col.pgType}) holds a value that ${describeLogicalType(col.type)} cannot store exactly: ${named}`, {
+      table,
+      column: col.name,
+      cause: err,
+      hint: `Keep that column as text: in corrente.yaml, tables: [{ name: ${table}, columns: { ${JSON.stringify(col.name)}: { as: text } } }]`,
+    });
+  }
+  return new CorrenteError('UNSUPPORTED_VALUE', `${table}: DuckDB could not convert a chunk: ${named}`, { table, cause: err });
+}

@@ -1,0 +1,69 @@
+/**
+ * The one home of `@duckdb/node-api`: opens an in-process DuckDB with a memory and thread
+ * budget, runs SQL, and closes it. Other modules build SQL and call through here.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { CorrenteError } from '../shared/errors.js';
+
+export interface DuckSessionOptions {
+  /** Memory budget, MB. @defaultValue 256 */
+  memoryMb?: number;
+  /** Worker threads. @defaultValue 2 */
+  threads?: number;
+  /** Spill directory for operators that exceed the budget. */
+  tempDir?: string;
+}
+
+export interface DuckSession {
+  /** Runs a statement, returning nothing. Interrupted when `signal` aborts. */
+  run(sql: string, signal?: AbortSignal): Promise<void>;
+  /** Runs a query and returns its rows as plain JS objects (cast exact values to VARCHAR in SQL). */
+  rows(sql: string, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+  /** Closes connection and instance; idempotent. */
+  close(): void;
+}
+
+/** Opens an in-memory DuckDB. */
+export async function openDuckSession(options: DuckSessionOptions = {}): Promise<DuckSession> {
+  const settings: Record<string, string> = {
+    memory_limit: `${options.memoryMb ?? 256}MB`,
+    threads: String(options.threads ?? 2),
+    // Order is not needed for correctness, but keeping it makes files reproducible.
+    preserve_insertion_order: 'true',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  };
+  if (options.tempDir) settings.temp_directory = options.tempDir;
+  const instance = await DuckDBInstance.create(':memory:', settings);
+  let connection: DuckDBConnection;
+  try {
+    connection = await instance.connect();
+    // TIMESTAMPTZ casts and renders in the session zone (an ICU setting, so set after load).
+    await connection.run(`SET TimeZone = 'UTC'`);
+  } catch (err) {
+    instance.closeSync();
+    throw err;
+  }
+  let closed = false;
+  const guarded = async <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    if (closed) throw new CorrenteError('INTERNAL', 'DuckDB session used after close');
+    signal?.throwIfAborted();
+    const onAbort = (): void => connection.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await fn();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  };
+  return {
+    run: (sql, signal) => guarded(async () => void (await connection.run(sql)), signal),
+    rows: (sql, signal) => guarded(async () => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[], signal),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { openDuckSession, type DuckSession, type DuckSessionOptions } from './duckdb-session.js';
+export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFromCsv, type ParquetWriteOptions } from './csv-to-parquet.js';
+export { buildParquetFingerprintSql, fingerprintParquet } from './parquet-fingerprint.js';

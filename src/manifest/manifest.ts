@@ -1,0 +1,96 @@
+/**
+ * The manifest: everything needed to read a run, check it, and recreate the source table
+ * (column names and Postgres types, nullability, primary key).
+ */
+import { z } from 'zod';
+import { CorrenteError } from '../shared/errors.js';
+import type { LogicalType, TableSchema } from '../shared/table-schema.js';
+
+export const MANIFEST_FORMAT = 'corrente.manifest/v1';
+
+const fingerprintSchema = z.object({
+  rows: z.string(),
+  columns: z.record(z.string(), z.record(z.string(), z.string().nullable())),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  runId: z.string(),
+  table: z.object({ schema: z.string(), name: z.string() }),
+  layer: z.enum(['bronze', 'silver', 'gold']),
+  bucket: z.string(),
+  source: z.object({
+    /** host:port/database, never credentials. */
+    database: z.string(),
+    snapshotTime: z.string(),
+    estimatedRows: z.number(),
+  }),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      pgType: z.string(),
+      nullable: z.boolean(),
+      parquetType: z.string(),
+      /** The logical type as stored (see `LogicalType`). */
+      type: z.custom<LogicalType>((v) => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string'),
+      note: z.string().optional(),
+    }),
+  ),
+  primaryKey: z.array(z.string()),
+  files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+  totals: z.object({ rows: z.number(), bytes: z.number(), files: z.number() }),
+  sourceFingerprint: fingerprintSchema.optional(),
+  verification: z.object({
+    status: z.enum(['pending', 'passed', 'failed', 'skipped']),
+    checkedAt: z.string().optional(),
+    seconds: z.number().optional(),
+    mismatches: z.array(z.string()).default([]),
+  }),
+  timings: z.object({
+    startedAt: z.string(),
+    exportedAt: z.string(),
+    exportSeconds: z.number(),
+    publishedAt: z.string().optional(),
+  }),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestFile = Manifest['files'][number];
+
+/** Parses and validates a manifest read from storage. */
+export function parseManifest(text: string, where: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CorrenteError('STORAGE_IO', `Manifest ${where} is not valid JSON`, { hint: 'The run is damaged: re-run the migration for this table' });
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CorrenteError('STORAGE_IO', `Manifest ${where} is invalid at ${issue.path.join('.')}: ${issue.message}`, {
+      hint: 'The run is damaged or written by an incompatible version: re-run the migration for this table',
+    });
+  }
+  return parsed.data;
+}
+
+/** Pointer to the run readers should use. */
+export const currentPointerSchema = z.object({
+  runId: z.string(),
+  manifestKey: z.string(),
+  snapshotTime: z.string(),
+  publishedAt: z.string(),
+  files: z.array(z.string()),
+});
+export type CurrentPointer = z.infer<typeof currentPointerSchema>;
+
+/** The table schema a manifest describes (for re-verification and restore). */
+export function schemaOfManifest(m: Manifest): TableSchema {
+  return {
+    table: m.table,
+    columns: m.columns.map((c) => ({ name: c.name, pgType: c.pgType, nullable: c.nullable, type: c.type, ...(c.note ? { note: c.note } : {}) })),
+    primaryKey: m.primaryKey,
+    estimatedRows: m.source.estimatedRows,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Order-independent per-column checksums that Postgres (over the source snapshot) and
+ * DuckDB (over the Parquet files) both compute with the same definitions, so the two
+ * can be compared value for value. Exact metrics must match exactly; `approx` ones (float
+ * sums, whose rounding depends on summation order) within a relative tolerance.
+ *
+ * What they catch: a missing or extra row (`rows`, `n`), a NULL turned into '' (`n`), a
+ * NUMERIC changed in its last digit (`sum` / `hash`), a timestamp moved by 1 µs
+ * (`micros`), any change to a text or binary value (`hash`, `len`).
+ */
+import type { LogicalType } from './table-schema.js';
+
+export const FINGERPRINT_METRICS = [
+  'n', 'true', 'sum', 'hash', 'len', 'days', 'micros', 'posinf', 'neginf', 'nan', 'negzero', 'min', 'max', 'fsum',
+] as const;
+export type FingerprintMetric = (typeof FINGERPRINT_METRICS)[number];
+
+/** Metrics compared with a tolerance rather than exactly. */
+export const APPROX_METRICS: ReadonlySet<FingerprintMetric> = new Set(['fsum']);
+
+/** Decimals up to this precision are summed; wider ones are hashed (a sum could overflow DECIMAL(38)). */
+export const MAX_SUMMED_DECIMAL_PRECISION = 28;
+
+/** Values as decimal strings (`null` when the aggregate has no input, e.g. min of no rows). */
+export type ColumnFingerprint = Partial<Record<FingerprintMetric, string | null>>;
+
+/** The fingerprint of a whole table (or of one part of it: all metrics are additive except min/max). */
+export interface TableFingerprint {
+  rows: string;
+  columns: Record<string, ColumnFingerprint>;
+}
+
+/** Which metrics a column of this type gets. */
+export function metricsFor(type: LogicalType): readonly FingerprintMetric[] {
+  switch (type.kind) {
+    case 'bool':
+      return ['n', 'true'];
+    case 'int16':
+    case 'int32':
+    case 'int64':
+      return ['n', 'sum'];
+    case 'decimal':
+      return type.precision <= MAX_SUMMED_DECIMAL_PRECISION ? ['n', 'sum'] : ['n', 'hash', 'len'];
+    case 'float32':
+    case 'float64':
+      return ['n', 'nan', 'posinf', 'neginf', 'negzero', 'min', 'max', 'fsum'];
+    case 'text':
+    case 'json':
+    case 'uuid':
+    case 'time':
+    case 'bytes':
+      return ['n', 'hash', 'len'];
+    case 'date':
+      return ['n', 'days', 'posinf', 'neginf'];
+    case 'timestamp':
+    case 'timestamptz':
+      return ['n', 'micros', 'posinf', 'neginf'];
+    case 'list':
+      return ['n', 'len'];
+  }
+}
+
+/** SQL alias of one metric of column number `index` (safe in both engines). */
+export function metricAlias(index: number, metric: FingerprintMetric): string {
+  return `m${index}_${metric}`;
+}
+
+/** Hex digits of md5 that the `hash` metric keeps (48 bits: sums stay exact in int64/numeric). */
+export const HASH_HEX_DIGITS = 12;

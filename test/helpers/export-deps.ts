@@ -1,0 +1,34 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/index.js';
+import { createPgPool, type PgPool } from '../../src/postgres/index.js';
+import type { ExportDeps } from '../../src/pipeline/index.js';
+import { LocalDirStore, type ObjectStore } from '../../src/storage/index.js';
+
+export interface LocalLake {
+  dir: string;
+  store: ObjectStore;
+  deps: ExportDeps;
+  pool: PgPool;
+  close(): Promise<void>;
+}
+
+/** Export dependencies over a temp local lake and a fresh pool. */
+export async function createLocalLake(postgresUrl: string, exportOverrides: Record<string, unknown> = {}): Promise<LocalLake> {
+  const dir = await mkdtemp(join(tmpdir(), 'corrente-lake-'));
+  const config = loadConfig({ env: {}, file: undefined, overrides: { postgres: { url: postgresUrl }, storage: { lakeDir: dir }, export: exportOverrides } });
+  const store = new LocalDirStore(dir);
+  const pool = createPgPool(config.postgres);
+  return {
+    dir,
+    store,
+    pool,
+    deps: { pool, postgresUrl, store, buckets: config.storage.buckets, config: config.export },
+    close: async () => {
+      await pool.end();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Starts BullMQ workers for the chosen queues inside this process, with timeouts,
+ * global concurrency per Postgres source, and a graceful-then-forceful close.
+ */
+import { Worker, type Job, type Processor } from 'bullmq';
+import { CorrenteError } from '../src/shared/errors.js';
+import { createRedis, type QueueName } from '../queues/index.js';
+import { createExportProcessor } from './export-processor.js';
+import { createVerifyProcessor } from './verify-processor.js';
+import type { WorkerContext } from './worker-context.js';
+
+export interface StartWorkersOptions {
+  /** Queues to take jobs from. @defaultValue both */
+  queues?: readonly QueueName[];
+  /** Jobs at once per queue in this process. @defaultValue `config.worker.concurrency` */
+  concurrency?: number;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /**
+   * Stops taking jobs and waits for running ones; after `worker.shutdownGraceSeconds`
+   * aborts them (their jobs fail with a retryable error and run again elsewhere).
+   */
+  close(): Promise<void>;
+}
+
+/** Runs `fn` with a signal that also fires on shutdown and on the job timeout. */
+function guard<T, R>(fn: Processor<T, R>, shutdown: AbortSignal, timeoutMs: number): Processor<T, R> {
+  return async (job: Job<T, R>, token?: string, signal?: AbortSignal) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = AbortSignal.any([shutdown, timeout, ...(signal ? [signal] : [])]);
+    try {
+      return await fn(job, token, combined);
+    } catch (err) {
+      if (timeout.aborted) {
+        throw new CorrenteError('ABORTED', `Job ${job.id} exceeded worker.jobTimeoutMinutes (${Math.round(timeoutMs / 60000)} min)`, {
+          retryable: false,
+          hint: 'Raise worker.jobTimeoutMinutes, or split the table',
+        });
+      }
+      throw err;
+    }
+  };
+}
+
+export async function startWorkers(ctx: WorkerContext, options: StartWorkersOptions = {}): Promise<RunningWorkers> {
+  const { config } = ctx;
+  const names = options.queues ?? ['export', 'verify'];
+  const concurrency = options.concurrency ?? config.worker.concurrency;
+  const shutdown = new AbortController();
+  const timeoutMs = config.worker.jobTimeoutMinutes * 60_000;
+  const base = {
+    prefix: config.redis.prefix,
+    concurrency,
+    // Encoding runs in DuckDB threads, so the event loop stays free to renew locks.
+    lockDuration: 60_000,
+    stalledInterval: 30_000,
+    maxStalledCount: 2,
+  };
+  // The cap on concurrent exports holds across every worker process sharing this Redis.
+  await ctx.queues.export.setGlobalConcurrency(config.postgres.maxConcurrentExports);
+  const workers: Worker[] = [];
+  const connections: ReturnType<typeof createRedis>[] = [];
+  for (const name of names) {
+    const connection = createRedis(config.redis.url);
+    connections.push(connection);
+    const processor = name === 'export' ? createExportProcessor(ctx) : createVerifyProcessor(ctx);
+    const worker = new Worker(name, guard(processor as Processor, shutdown.signal, timeoutMs), { ...base, connection });
+    worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
+    worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));
+    worker.on('completed', (job) => ctx.logger.debug({ queue: name, jobId: job.id }, 'job completed'));
+    workers.push(worker);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    close: () =>
+      (closing ??= (async () => {
+        const timer = setTimeout(() => shutdown.abort(new Error('worker shutting down')), config.worker.shutdownGraceSeconds * 1000);
+        timer.unref();
+        try {
+          await Promise.all(workers.map((w) => w.close()));
+        } finally {
+          clearTimeout(timer);
+          for (const c of connections) c.disconnect();
+        }
+      })()),
+  };
+}

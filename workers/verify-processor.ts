@@ -1,0 +1,40 @@
+/**
+ * BullMQ processor for `verify` jobs: checks a staged run against the source
+ * fingerprint and publishes it.
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import { verifyAndPublish } from '../src/pipeline/index.js';
+import { describeError, isCorrenteError, isRetryable } from '../src/shared/errors.js';
+import { formatTableRef } from '../src/shared/table-schema.js';
+import { parseJobData, verifyJobSchema, type VerifyJobData } from '../queues/index.js';
+import type { WorkerContext } from './worker-context.js';
+
+export function createVerifyProcessor(ctx: WorkerContext) {
+  return async (job: Job<VerifyJobData>, _token?: string, signal?: AbortSignal): Promise<{ published: boolean }> => {
+    const data = parseJobData(verifyJobSchema, job.data, 'verify');
+    const log = ctx.logger.child({ runId: data.runId, table: formatTableRef(data.table), jobId: job.id });
+    try {
+      const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log }, data, signal);
+      await ctx.runs.update(data.runId, data.table, {
+        state: 'published',
+        verification: manifest.verification.status === 'passed' ? 'passed' : 'skipped',
+        ...(manifest.verification.seconds !== undefined ? { verifySeconds: manifest.verification.seconds } : {}),
+        uris: manifest.files.map((f) => f.uri),
+        checksums: manifest.files.map((f) => `sha256:${f.sha256}`),
+      });
+      return { published: publish.pointerMoved };
+    } catch (err) {
+      const final = !isRetryable(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.error({ err: { message: describeError(err) }, final }, 'verify failed');
+      if (final) {
+        await ctx.runs.update(data.runId, data.table, {
+          state: 'failed',
+          ...(isCorrenteError(err) && err.code === 'VERIFY_MISMATCH' ? { verification: 'failed' as const } : {}),
+          error: { code: isCorrenteError(err) ? err.code : 'INTERNAL', message: describeError(err) },
+        });
+      }
+      if (!isRetryable(err)) throw new UnrecoverableError(describeError(err));
+      throw err;
+    }
+  };
+}
