@@ -5,7 +5,8 @@
 import type { Redis } from 'ioredis';
 import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
 
-export const TABLE_STATES = ['queued', 'exporting', 'verifying', 'published', 'failed'] as const;
+/** `skipped`: another run was already exporting the table when this one was enqueued. */
+export const TABLE_STATES = ['queued', 'exporting', 'verifying', 'published', 'failed', 'skipped'] as const;
 export type TableState = (typeof TABLE_STATES)[number];
 
 /** What `status` and `migrate --wait` show for one table of a run. */
@@ -97,5 +98,5 @@ export class RunStore {
 
 /** True when every table reached a final state. */
 export function isRunFinished(run: RunStatus): boolean {
-  return run.tables.every((t) => t.state === 'published' || t.state === 'failed');
+  return run.tables.every((t) => t.state === 'published' || t.state === 'failed' || t.state === 'skipped');
 }

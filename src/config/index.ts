@@ -8,3 +8,4 @@ export type {
   StorageConfig,
   TableConfig,
 } from './schema.js';
+export { configuredTables, resolveTables, splitTableList, type TableTarget } from './tables.js';

@@ -117,7 +117,8 @@ export const configSchema = z.strictObject({
     .default(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']),
   log: z
     .strictObject({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Env: `LOG_LEVEL`. Unset: `info` for workers, `warn` for commands with a live display. */
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     })
     .prefault({}),
 });

@@ -126,7 +126,8 @@ export function toS3StorageError(err: unknown, ctx: S3ErrorContext): CorrenteErr
       cause: err,
     });
   }
-  if (name !== undefined && REGION_NAMES.has(name)) {
+  // HeadBucket against the wrong AWS region answers a bodiless 301.
+  if ((name !== undefined && REGION_NAMES.has(name)) || status === 301) {
     return new CorrenteError('STORAGE_IO', clean(`Bucket ${ctx.bucket} is not in the configured region (${label})`), {
       hint: "Set storage.s3.region to the bucket's region",
       cause: err,

@@ -203,6 +203,8 @@ export class S3Store implements ObjectStore {
       await pipeline(body, createWriteStream(tmp, { flags: 'wx' }), { signal });
       await rename(tmp, target);
     } catch (err) {
+      // An unread body would pin its keep-alive socket.
+      (response.Body as Readable | undefined)?.destroy();
       await rm(tmp, { force: true }).catch(() => undefined);
       if (fsErrorCode(err) !== undefined) throw toFsStorageError(err, { path: target, action: 'write' });
       throw this.#error(err, 'download', bucket, key, signal);

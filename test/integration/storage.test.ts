@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { type CorrenteError, type ErrorCode, isCorrenteError } from '../../src/shared/errors.js';
 import { toFsStorageError } from '../../src/storage/fs-errors.js';
+import { toS3StorageError } from '../../src/storage/s3-errors.js';
 import { createObjectStore, LocalDirStore, type ObjectInfo, type ObjectStore, S3Store } from '../../src/storage/index.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 
@@ -424,6 +425,33 @@ describe('S3Store errors', () => {
     const err = await rejection(store.ensureBucket('ab'), 'CONFIG_INVALID');
     expect(err.context.option).toBe('storage.buckets');
     await store.close();
+  });
+
+  it('maps SDK error shapes s3rver cannot produce', () => {
+    const ctx = { endpoint: 'http://minio:9000', action: 'upload', bucket: 'bronze', key: 'k', secrets: ['minio-secret'] };
+    const sdk = (name: string, status?: number): Error =>
+      Object.assign(new Error(`${name} minio-secret`), { name, $metadata: { httpStatusCode: status } });
+    // Node 20+ tries every address of a host and throws an AggregateError holding each failure.
+    const aggregate = new AggregateError([Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })], 'connect failed');
+    const cases: [unknown, ErrorCode, boolean][] = [
+      [sdk('SignatureDoesNotMatch', 403), 'STORAGE_AUTH', false],
+      [sdk('AccessDenied', 403), 'STORAGE_AUTH', false],
+      [sdk('Unknown', 403), 'STORAGE_AUTH', false],
+      [sdk('NoSuchBucket', 404), 'STORAGE_BUCKET_MISSING', false],
+      [sdk('SlowDown', 503), 'STORAGE_IO', true],
+      [sdk('InternalError', 500), 'STORAGE_IO', true],
+      [sdk('EntityTooLarge', 400), 'STORAGE_IO', false],
+      [aggregate, 'STORAGE_UNREACHABLE', true],
+      [Object.assign(new Error('wrapped'), { cause: Object.assign(new Error('dns'), { code: 'ENOTFOUND' }) }), 'STORAGE_UNREACHABLE', true],
+      [Object.assign(new Error('socket idle'), { name: 'TimeoutError' }), 'STORAGE_UNREACHABLE', true],
+      [Object.assign(new Error('aborted'), { name: 'AbortError' }), 'ABORTED', false],
+    ];
+    for (const [input, code, retryable] of cases) {
+      const err = toS3StorageError(input, ctx);
+      expect([err.code, err.retryable], inspect(input)).toEqual([code, retryable]);
+      expect(JSON.stringify(err)).not.toContain('minio-secret');
+    }
+    expect(toS3StorageError(aggregate, ctx).message).toBe('Cannot reach object storage at http://minio:9000 (ECONNREFUSED)');
   });
 
   it('half-set credentials are rejected at construction', () => {

@@ -1,0 +1,64 @@
+/**
+ * Resolves which tables a migration exports, and with which per-table options.
+ */
+import { CorrenteError } from '../shared/errors.js';
+import { formatTableRef, parseTableRef, type TableRef } from '../shared/table-schema.js';
+import type { Config } from './schema.js';
+
+export interface TableTarget {
+  table: TableRef;
+  layer: 'bronze' | 'silver' | 'gold';
+  columns: Record<string, { as: 'text' }>;
+}
+
+/** Every configured table, parsed. @throws CorrenteError `CONFIG_INVALID` for a bad name. */
+export function configuredTables(config: Pick<Config, 'tables'>): TableTarget[] {
+  return config.tables.map((t) =>
+    typeof t === 'string'
+      ? { table: parseTableRef(t), layer: 'bronze' as const, columns: {} }
+      : { table: parseTableRef(t.name), layer: t.layer, columns: { ...t.columns } },
+  );
+}
+
+/**
+ * The tables named on the command line (with their configured options when the config
+ * lists them too), or all configured tables when none are named.
+ */
+export function resolveTables(config: Pick<Config, 'tables'>, names?: readonly string[]): TableTarget[] {
+  const configured = configuredTables(config);
+  if (!names || names.length === 0) {
+    if (configured.length === 0) {
+      throw new CorrenteError('CONFIG_INVALID', 'No tables to migrate', { hint: 'Pass --tables schema.table,... or list tables in corrente.yaml' });
+    }
+    return configured;
+  }
+  const seen = new Set<string>();
+  const out: TableTarget[] = [];
+  for (const name of names) {
+    const table = parseTableRef(name);
+    const key = formatTableRef(table);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(configured.find((c) => formatTableRef(c.table) === key) ?? { table, layer: 'bronze', columns: {} });
+  }
+  return out;
+}
+
+/**
+ * Splits a `--tables` value on commas that are outside double quotes, so quoted names
+ * may contain commas.
+ */
+export function splitTableList(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of value) {
+    if (ch === '"') quoted = !quoted;
+    if (ch === ',' && !quoted) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}

@@ -1,0 +1,1 @@
+export { seedSample, SAMPLE_TABLES, type SeedOptions, type SeededTable } from './seed-sample.js';
