@@ -21,11 +21,11 @@ function exitCodeFor(err: unknown): number {
   return 1;
 }
 
-function run(fn: (globals: GlobalFlags) => Promise<number>) {
+function run(fn: (this: Command, globals: GlobalFlags) => Promise<number>) {
   return async function (this: Command): Promise<void> {
     const globals = this.optsWithGlobals<GlobalFlags>();
     try {
-      process.exitCode = await fn(globals);
+      process.exitCode = await fn.call(this, globals);
     } catch (err) {
       process.stderr.write(`corrente: ${describeError(err)}\n`);
       if (!isCorrenteError(err) && process.env.CORRENTE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);

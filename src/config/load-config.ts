@@ -27,7 +27,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
   const file = options.file ?? env.CORRENTE_CONFIG;
   const fromFile = readYaml(file ?? 'corrente.yaml', file !== undefined);
-  const merged = deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {});
+  const merged = withStorageKind(deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {}));
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw configError(parsed.error, file);
   const config = parsed.data;
@@ -104,6 +104,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
   const endpoint = (out.storage as { s3?: { endpoint?: string } } | undefined)?.s3?.endpoint;
   if (endpoint !== undefined) {
+    // An endpoint in the environment is the stronger, later layer: it selects S3.
     setPath(out, 'storage.kind', 's3');
     if (!/^https?:\/\//.test(endpoint)) {
       const ssl = env.MINIO_USE_SSL === undefined ? false : convert('MINIO_USE_SSL', env.MINIO_USE_SSL, 'bool');
@@ -111,6 +112,13 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** An S3 endpoint (from file or env) selects S3 storage unless `storage.kind` says otherwise. */
+function withStorageKind(merged: Record<string, unknown>): Record<string, unknown> {
+  const storage = merged.storage as { kind?: unknown; s3?: { endpoint?: unknown } } | undefined;
+  if (storage && typeof storage.s3?.endpoint === 'string' && storage.kind === undefined) storage.kind = 's3';
+  return merged;
 }
 
 function convert(name: string, raw: string, type: 'string' | 'int' | 'bool'): unknown {

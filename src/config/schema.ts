@@ -82,7 +82,7 @@ export const configSchema = z.strictObject({
       /** Rows per Parquet row group. */
       rowGroupRows: positiveInt.default(122_880),
       /** Uncompressed source bytes per Parquet file; files are cut at the next row after this. */
-      fileTargetMb: positiveInt.default(256),
+      fileTargetMb: positiveInt.default(64),
       /** DuckDB memory budget per export, MB. */
       duckdbMemoryMb: positiveInt.default(256),
       /** DuckDB threads per export. */

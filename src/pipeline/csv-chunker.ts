@@ -124,6 +124,7 @@ export async function* chunkCsv(source: AsyncIterable<Buffer>, options: CsvChunk
         const done = current;
         current = undefined;
         yield await complete(done);
+        options.signal?.throwIfAborted();
         buf = buf.subarray(cut + 1);
       }
       totalBytes += input.length;

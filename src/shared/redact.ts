@@ -4,7 +4,9 @@
 
 /** Replaces the password in any `scheme://user:password@host` URL inside `text`. */
 export function redactUrls(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s]*)@/gi, '$1:***@');
+  // The password ends at the last '@' before the host (drivers split there too), so a
+  // raw '@' inside the password is hidden as well.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^\s/]*)@/gi, '$1:***@');
 }
 
 /** Replaces every occurrence of each secret (ignoring empty ones) with `***`. */
