@@ -68,7 +68,7 @@ export async function ensureDataset(databaseUrl: string, factRows: number): Prom
           `reseed with: node dist/cli/main.js seed --rows ${factRows} --reseed`,
       );
     }
-    const { rows: v } = await pool.query<{ v: string }>('SHOW server_version');
+    const { rows: v } = await pool.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
     return { factRows, tables, seeded, seedSeconds, postgresVersion: v[0]?.v ?? 'unknown' };
   } finally {
     await pool.end();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { MeasurementName } from './args.js';
 import { ChildFailedError, reproCommand, startChild, type ChildHandle } from './proc.js';
-import { CLI_PATH, FACT_TABLE, SAMPLE_TABLE_NAMES } from './paths.js';
+import { FACT_TABLE, SAMPLE_TABLE_NAMES } from './paths.js';
 import { deletePrefix, waitForWorkers } from './redis.js';
 import { kbToMb } from './rss.js';
 import { startS3ServerChild, type S3Endpoint } from './s3-server.js';
@@ -54,6 +54,8 @@ export interface CorrenteRun {
 export interface CorrenteContext {
   databaseUrl: string;
   redis: Redis;
+  /** The CLI to run (a private copy of dist/cli/main.js, see code-snapshot.ts). */
+  cliPath: string;
 }
 
 interface RunOptions {
@@ -90,7 +92,7 @@ export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promi
   const workers: ChildHandle[] = [];
   try {
     for (let i = 0; i < opts.workers; i++) {
-      workers.push(startChild(`${opts.label} worker ${i + 1}`, process.execPath, [CLI_PATH, 'worker'], { env, timeoutMs: MIGRATE_TIMEOUT_MS + 120_000 }));
+      workers.push(startChild(`${opts.label} worker ${i + 1}`, process.execPath, [ctx.cliPath, 'worker'], { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS + 120_000 }));
     }
     let readySeconds: number;
     try {
@@ -98,17 +100,17 @@ export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promi
     } catch (err) {
       const dead = workers.find((w) => !w.running);
       if (dead) dead.assertOk(await dead.exited);
-      throw err;
+      throw new Error(`waiting for the worker(s) to register in Redis (${process.env.REDIS_URL || 'redis://127.0.0.1:6379'}): ${(err as Error).message}`);
     }
     log(`${opts.label}: ${opts.workers} worker(s) ready in ${readySeconds.toFixed(1)} s; migrating ${opts.tables.join(', ')}`);
 
-    const migrateArgs = [CLI_PATH, 'migrate', '--tables', opts.tables.join(','), '--wait', '--json'];
-    const migrate = startChild(`${opts.label} migrate`, process.execPath, migrateArgs, { env, timeoutMs: MIGRATE_TIMEOUT_MS });
+    const migrateArgs = [ctx.cliPath, 'migrate', '--tables', opts.tables.join(','), '--wait', '--json'];
+    const migrate = startChild(`${opts.label} migrate`, process.execPath, migrateArgs, { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS });
     const exit = await migrate.exited;
     // Peaks first, while the workers are still alive.
     for (const w of workers) w.rss.captureHighWaterMark();
     const workerRepro = reproCommand(env, 'node', ['dist/cli/main.js', 'worker']);
-    const repro = `${workerRepro} &  # then:\n${reproCommand(env, 'node', migrateArgs.map((a) => (a === CLI_PATH ? 'dist/cli/main.js' : a)))}`;
+    const repro = `${workerRepro} &  # then:\n${reproCommand(env, 'node', migrateArgs.map((a) => (a === ctx.cliPath ? 'dist/cli/main.js' : a)))}`;
     let parsed: MigrateJson | undefined;
     try {
       parsed = JSON.parse(migrate.stdout) as MigrateJson;
@@ -236,6 +238,7 @@ export async function measureScaling(ctx: CorrenteContext, workers: number): Pro
   const bytes = run.tables.reduce((s, t) => s + t.bytes, 0);
   const exportSum = run.tables.reduce((s, t) => s + (t.exportSeconds ?? 0), 0);
   const longest = Math.max(...run.tables.map((t) => t.exportSeconds ?? 0));
+  log(`${label}: ${Math.round(rows / run.wallSeconds).toLocaleString('en-US')} rows/s over ${run.wallSeconds.toFixed(2)} s wall`);
   return {
     key: 'scaling',
     label,

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BenchArgs } from './args.js';
+import type { CodeSnapshot } from './code-snapshot.js';
 import type { Dataset } from './dataset.js';
 import { REPO_ROOT, RESULTS_DIR } from './paths.js';
 import type { Measurement } from './types.js';
@@ -119,7 +120,8 @@ function git(args: string[]): string | null {
   }
 }
 
-export function machineInfo(): Record<string, unknown> {
+/** Load averages matter: other work on a 2-core machine moves every figure. */
+export function machineInfo(loadAtStart?: number[]): Record<string, unknown> {
   const cpus = os.cpus();
   return {
     cpus: cpus.length,
@@ -129,6 +131,8 @@ export function machineInfo(): Record<string, unknown> {
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     hostname: os.hostname(),
+    loadAverageAtStart: loadAtStart?.map((x) => Math.round(x * 100) / 100) ?? null,
+    loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 
@@ -136,7 +140,7 @@ export interface BenchResult {
   date: string;
   finishedAt: string;
   machine: Record<string, unknown>;
-  git: { commit: string | null; dirtyFiles: number | null };
+  git: { commit: string | null; dirtyFiles: number | null; dirty: string[] | null; distBuiltAt: string | null; distHash: string | null };
   args: Omit<BenchArgs, 'help' | 'json'>;
   rows: number;
   dataset: Dataset | null;
@@ -144,14 +148,28 @@ export interface BenchResult {
   targets: TargetResult[];
 }
 
-export function buildResult(startedAt: Date, args: BenchArgs, dataset: Dataset | null, ms: Measurement[], targets: TargetResult[]): BenchResult {
+export function buildResult(
+  startedAt: Date,
+  args: BenchArgs,
+  dataset: Dataset | null,
+  ms: Measurement[],
+  targets: TargetResult[],
+  loadAtStart?: number[],
+  code?: CodeSnapshot | null,
+): BenchResult {
   const dirty = git(['status', '--porcelain']);
   return {
     date: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    machine: machineInfo(loadAtStart),
     // The working tree others are editing: the commit alone does not say what code ran.
-    git: { commit: git(['rev-parse', 'HEAD']), dirtyFiles: dirty === null ? null : dirty.split('\n').filter(Boolean).length },
+    git: {
+      commit: git(['rev-parse', 'HEAD']),
+      dirtyFiles: dirty === null ? null : dirty.split('\n').filter(Boolean).length,
+      dirty: dirty === null ? null : dirty.split('\n').filter(Boolean).slice(0, 100),
+      distBuiltAt: code?.builtAt ?? null,
+      distHash: code?.hash ?? null,
+    },
     args: { rows: args.rows, only: args.only, database: args.database.replace(/:[^:@/]*@/, ':***@'), workers: args.workers },
     rows: args.rows,
     dataset,

@@ -9,7 +9,9 @@
  * Exit code: 0 when every measurement ran (whatever the targets say), 1 when one failed,
  * 2 for bad flags, 130 when interrupted.
  */
+import os from 'node:os';
 import { ArgsError, parseBenchArgs, USAGE, type MeasurementName } from './args.js';
+import { snapshotDist, type CodeSnapshot } from './code-snapshot.js';
 import { ensureDataset, type Dataset } from './dataset.js';
 import { measureCorrenteLocal, measureCorrenteS3, measureScaling, type CorrenteContext } from './measure-corrente.js';
 import { measureDuckdbRef } from './measure-duckdb-ref.js';
@@ -53,14 +55,19 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const startedAt = new Date();
+  const loadAtStart = os.loadavg();
   const t0 = performance.now();
   const measurements: Measurement[] = [];
   let dataset: Dataset | null = null;
+  let code: CodeSnapshot | null = null;
   const redis = openRedis();
   try {
     log(`rows ${args.rows.toLocaleString('en-US')}; measurements: ${args.only.join(', ')}`);
     dataset = await ensureDataset(args.database, args.rows);
-    const ctx: CorrenteContext = { databaseUrl: args.database, redis };
+    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling');
+    code = needsCli ? snapshotDist() : null;
+    if (code) log(`running corrente from a private copy of dist/ built ${code.builtAt} (hash ${code.hash})`);
+    const ctx: CorrenteContext = { databaseUrl: args.database, redis, cliPath: code?.cliPath ?? '' };
     const plan: Record<MeasurementName, () => Promise<Measurement[]>> = {
       limit: async () => [await measureLimit(args.database, args.rows)],
       'duckdb-ref': async () => [await measureDuckdbRef(args.database, args.rows)],
@@ -85,7 +92,7 @@ async function main(): Promise<number> {
       try {
         const ms = await plan[key]();
         measurements.push(...ms);
-        for (const m of ms) if (!m.error) log(`${m.label}: ${Math.round(m.rowsPerSecond ?? 0).toLocaleString('en-US')} rows/s (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        for (const m of ms) if (!m.error && m.key !== 'scaling') log(`${m.label}: ${Math.round(m.rowsPerSecond ?? 0).toLocaleString('en-US')} rows/s (${((performance.now() - t) / 1000).toFixed(1)} s)`);
       } catch (err) {
         measurements.push(asFailure(key, key, err));
       }
@@ -99,7 +106,7 @@ async function main(): Promise<number> {
 
   computeRatios(measurements);
   const targets = evaluateTargets(measurements);
-  const result = buildResult(startedAt, args, dataset, measurements, targets);
+  const result = buildResult(startedAt, args, dataset, measurements, targets, loadAtStart, code);
   const path = writeResult(result);
   const failures = measurements.filter((m) => m.error);
 

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeError, isCorrenteError } from '../src/shared/errors.js';
 import { createCliContext, type GlobalFlags } from './cli-context.js';
 import { demoCommand } from './commands/demo.js';
+import { gcCommand } from './commands/gc.js';
 import { migrateCommand } from './commands/migrate.js';
 import { seedCommand } from './commands/seed.js';
 import { statusCommand } from './commands/status.js';
@@ -84,6 +85,17 @@ program
   .option('--json', 'print a machine-readable result')
   .action(run(async function (this: Command) {
     return statusCommand(createCliContext(this.optsWithGlobals(), {}, true), this.args[0], this.opts());
+  }));
+
+program
+  .command('gc')
+  .description('remove superseded published runs, abandoned unfinished runs and stale uploads')
+  .option('-n, --dry-run', 'report what would be removed, remove nothing')
+  .option('--older-than-hours <h>', 'remove unfinished runs only when older than this (default 24)')
+  .option('--keep <n>', 'published runs kept per table (default: export.keepRuns)')
+  .option('--json', 'print a machine-readable report')
+  .action(run(async function (this: Command) {
+    return gcCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
   }));
 
 program

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { chunkRangeSchema } from '../src/shared/chunk-range.js';
 import { CorrenteError } from '../src/shared/errors.js';
 import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
 
@@ -14,6 +15,16 @@ export const exportJobSchema = z.object({
   table: tableRef,
   layer: z.enum(['bronze', 'silver', 'gold']),
   columns: z.record(z.string(), z.object({ as: z.literal('text') })).optional(),
+  /** Set on the jobs of a chunked export: which range, inside which shared snapshot. */
+  chunk: z
+    .object({
+      index: z.number().int().nonnegative(),
+      total: z.number().int().positive(),
+      snapshotId: z.string(),
+      snapshotTime: z.string(),
+      range: chunkRangeSchema,
+    })
+    .optional(),
 });
 export type ExportJobData = z.infer<typeof exportJobSchema>;
 
@@ -23,6 +34,13 @@ export const verifyJobSchema = z.object({
   bucket: z.string(),
 });
 export type VerifyJobData = z.infer<typeof verifyJobSchema>;
+
+/** The parent of a chunked export's jobs: merges the chunks, then verifies and publishes. */
+export const finalizeJobSchema = exportJobSchema.omit({ chunk: true }).extend({
+  bucket: z.string(),
+  chunks: z.number().int().positive(),
+});
+export type FinalizeJobData = z.infer<typeof finalizeJobSchema>;
 
 /** Validates a payload read from Redis (a stale or foreign job fails loudly, once). */
 export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, queue: string): T {
@@ -43,6 +61,14 @@ export function tableKey(table: TableRef): string {
 /** Job id of a table's export in a run: enqueuing the same run twice adds nothing. */
 export function exportJobId(runId: string, table: TableRef): string {
   return `export-${runId}-${tableKey(table)}`;
+}
+
+export function chunkJobId(runId: string, table: TableRef, index: number): string {
+  return `chunk-${runId}-${tableKey(table)}-${index}`;
+}
+
+export function finalizeJobId(runId: string, table: TableRef): string {
+  return `finalize-${runId}-${tableKey(table)}`;
 }
 
 export function verifyJobId(runId: string, table: TableRef): string {

@@ -1,10 +1,22 @@
 /**
  * The BullMQ queues and the only way jobs are added to them.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TableRef } from '../src/shared/table-schema.js';
-import { exportDedupId, exportJobId, exportJobSchema, verifyJobId, verifyJobSchema, type ExportJobData, type VerifyJobData } from './jobs.js';
+import {
+  chunkJobId,
+  exportDedupId,
+  exportJobId,
+  exportJobSchema,
+  finalizeJobId,
+  finalizeJobSchema,
+  verifyJobId,
+  verifyJobSchema,
+  type ExportJobData,
+  type FinalizeJobData,
+  type VerifyJobData,
+} from './jobs.js';
 import type { QueueName } from './names.js';
 
 /** Retry and retention policy shared by all jobs. */
@@ -27,19 +39,25 @@ function defaultJobOptions(policy: JobPolicy): JobsOptions {
 
 export interface CorrenteQueues {
   export: Queue<ExportJobData>;
-  verify: Queue<VerifyJobData>;
+  /** Holds `verify` jobs and the `finalize` parents of chunked exports. */
+  verify: Queue<VerifyJobData | FinalizeJobData>;
+  flows: FlowProducer;
+  policy: JobPolicy;
   close(): Promise<void>;
 }
 
 export function createQueues(connection: Redis, prefix: string, policy: JobPolicy): CorrenteQueues {
   const opts = { connection, prefix, defaultJobOptions: defaultJobOptions(policy) };
   const exportQ = new Queue<ExportJobData>('export' satisfies QueueName, opts);
-  const verifyQ = new Queue<VerifyJobData>('verify' satisfies QueueName, opts);
+  const verifyQ = new Queue<VerifyJobData | FinalizeJobData>('verify' satisfies QueueName, opts);
+  const flows = new FlowProducer({ connection, prefix });
   let closing: Promise<void> | undefined;
   return {
     export: exportQ,
     verify: verifyQ,
-    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close()]).then(() => undefined)),
+    flows,
+    policy,
+    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), flows.close()]).then(() => undefined)),
   };
 }
 
@@ -75,4 +93,31 @@ export async function enqueueExports(queues: CorrenteQueues, jobs: readonly Expo
 export async function enqueueVerify(queues: CorrenteQueues, data: VerifyJobData): Promise<void> {
   verifyJobSchema.parse(data);
   await queues.verify.add('verify', data, { jobId: verifyJobId(data.runId, data.table) });
+}
+
+/**
+ * Queues a chunked export as a BullMQ flow: one `export` job per range (any worker may
+ * take them) under a `finalize` parent that runs once every chunk has completed, and
+ * fails if one of them fails for good. Returns the parent's job id.
+ */
+export async function enqueueChunkedExport(queues: CorrenteQueues, parent: FinalizeJobData, chunks: readonly ExportJobData[]): Promise<string> {
+  finalizeJobSchema.parse(parent);
+  const id = finalizeJobId(parent.runId, parent.table);
+  const opts = defaultJobOptions(queues.policy);
+  await queues.flows.add({
+    name: 'finalize',
+    queueName: 'verify' satisfies QueueName,
+    data: parent,
+    opts: { ...opts, jobId: id },
+    children: chunks.map((data) => {
+      exportJobSchema.parse(data);
+      return {
+        name: 'export-chunk',
+        queueName: 'export' satisfies QueueName,
+        data,
+        opts: { ...opts, jobId: chunkJobId(data.runId, data.table, data.chunk!.index), failParentOnFailure: true },
+      };
+    }),
+  });
+  return id;
 }

@@ -17,6 +17,8 @@ export interface TableStatus {
   estimatedRows: number;
   bytes: number;
   files: number;
+  /** Number of chunk jobs, for a chunked export. */
+  chunks?: number;
   /** Seconds spent exporting (set when staged). */
   exportSeconds?: number;
   verifySeconds?: number;
@@ -35,6 +37,9 @@ export interface RunStatus {
   createdAt: string;
   tables: TableStatus[];
 }
+
+/** Hash fields holding per-chunk row counts: `#chunk<n>:<table>`. */
+const CHUNK_FIELD = '#chunk';
 
 /** Runs kept in the index and how long their details live. */
 const MAX_INDEXED_RUNS = 500;
@@ -80,12 +85,27 @@ export class RunStore {
     await this.#redis.multi().hset(key, field, JSON.stringify(next)).expire(key, RUN_TTL_SECONDS).exec();
   }
 
+  /** Rows streamed so far by one chunk of a chunked export (chunks run in parallel). */
+  async setChunkRows(runId: string, table: TableRef, chunk: number, rows: number): Promise<void> {
+    await this.#redis.hset(this.#runKey(runId), `${CHUNK_FIELD}${chunk}:${formatTableRef(table)}`, String(rows));
+  }
+
   async get(runId: string): Promise<RunStatus | undefined> {
     const all = await this.#redis.hgetall(this.#runKey(runId));
     if (!all._createdAt) return undefined;
+    const chunkRows = new Map<string, number>();
+    for (const [k, v] of Object.entries(all)) {
+      if (!k.startsWith(CHUNK_FIELD)) continue;
+      const table = k.slice(k.indexOf(':', CHUNK_FIELD.length) + 1);
+      chunkRows.set(table, (chunkRows.get(table) ?? 0) + Number(v));
+    }
     const tables = Object.entries(all)
-      .filter(([k]) => k !== '_createdAt')
-      .map(([, v]) => JSON.parse(v) as TableStatus)
+      .filter(([k]) => k !== '_createdAt' && !k.startsWith(CHUNK_FIELD))
+      .map(([k, v]) => {
+        const t = JSON.parse(v) as TableStatus;
+        const streamed = chunkRows.get(k);
+        return streamed !== undefined && t.state === 'exporting' ? { ...t, rows: streamed } : t;
+      })
       .sort((a, b) => formatTableRef(a.table).localeCompare(formatTableRef(b.table)));
     return { runId, createdAt: all._createdAt, tables };
   }

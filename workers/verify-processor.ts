@@ -1,20 +1,27 @@
 /**
- * BullMQ processor for `verify` jobs: checks a staged run against the source
- * fingerprint and publishes it.
+ * BullMQ processor for the `verify` queue: `verify` jobs check a staged run against the
+ * source fingerprint and publish it; `finalize` jobs (parents of chunked exports) first
+ * merge the chunks into the staged run.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { verifyAndPublish } from '../src/pipeline/index.js';
+import { finalizeChunks, verifyAndPublish } from '../src/pipeline/index.js';
 import { describeError, isCorrenteError, isRetryable } from '../src/shared/errors.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
-import { parseJobData, verifyJobSchema, type VerifyJobData } from '../queues/index.js';
+import { finalizeJobSchema, parseJobData, verifyJobSchema, type FinalizeJobData, type VerifyJobData } from '../queues/index.js';
 import type { WorkerContext } from './worker-context.js';
 
 export function createVerifyProcessor(ctx: WorkerContext) {
-  return async (job: Job<VerifyJobData>, _token?: string, signal?: AbortSignal): Promise<{ published: boolean }> => {
-    const data = parseJobData(verifyJobSchema, job.data, 'verify');
+  return async (job: Job<VerifyJobData | FinalizeJobData>, _token?: string, signal?: AbortSignal): Promise<{ published: boolean }> => {
+    const finalize = job.name === 'finalize' ? parseJobData(finalizeJobSchema, job.data, 'finalize') : undefined;
+    const data: VerifyJobData = finalize ?? parseJobData(verifyJobSchema, job.data, 'verify');
     const log = ctx.logger.child({ runId: data.runId, table: formatTableRef(data.table), jobId: job.id });
     try {
-      const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log }, data, signal);
+      if (finalize) {
+        const deps = { pool: ctx.pool, postgresUrl: ctx.config.postgres.url, store: ctx.store, buckets: ctx.config.storage.buckets, config: ctx.config.export, logger: log };
+        const { manifest: m } = await finalizeChunks(deps, { runId: finalize.runId, table: finalize.table, layer: finalize.layer }, finalize.chunks, signal);
+        await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds });
+      }
+      const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log }, { runId: data.runId, table: data.table, bucket: data.bucket }, signal);
       await ctx.runs.update(data.runId, data.table, {
         state: 'published',
         verification: manifest.verification.status === 'passed' ? 'passed' : 'skipped',

@@ -7,6 +7,7 @@ import { createPgPool, type PgPool } from '../src/postgres/index.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/index.js';
 import type { Logger } from '../src/shared/logger.js';
 import { createQueues, createRedis, RunStore, type CorrenteQueues, type Redis } from '../queues/index.js';
+import { createSnapshotHolder, type SnapshotHolder } from './snapshot-holder.js';
 
 export interface WorkerContext {
   config: Readonly<Config>;
@@ -16,6 +17,8 @@ export interface WorkerContext {
   redis: Redis;
   queues: CorrenteQueues;
   runs: RunStore;
+  /** Snapshots held open for the chunk jobs of chunked exports. */
+  snapshots: SnapshotHolder;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export function createWorkerContext(config: Readonly<Config>, logger: Logger): W
   const redis = createRedis(config.redis.url);
   const queues = createQueues(redis, config.redis.prefix, config.worker);
   const runs = new RunStore(redis, config.redis.prefix);
+  const snapshots = createSnapshotHolder(logger);
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -34,9 +38,10 @@ export function createWorkerContext(config: Readonly<Config>, logger: Logger): W
     redis,
     queues,
     runs,
+    snapshots,
     close: () =>
       (closing ??= (async () => {
-        const steps = [() => queues.close(), () => store.close(), () => pool.end(), async () => void redis.disconnect()];
+        const steps = [() => snapshots.close(), () => queues.close(), () => store.close(), () => pool.end(), async () => void redis.disconnect()];
         let first: unknown;
         for (const step of steps) {
           try {

@@ -89,6 +89,11 @@ export const configSchema = z.strictObject({
       duckdbThreads: positiveInt.default(2),
       /** Largest single row (CSV line) accepted, MB. */
       maxRowMb: positiveInt.default(256),
+      /**
+       * Tables whose heap is larger than this are split into ranges of about this size,
+       * exported as separate jobs (any worker) from one shared snapshot.
+       */
+      chunkMb: positiveInt.default(1024),
       /** Where temporary chunk files go; defaults to the OS temp dir. */
       workDir: z.string().optional(),
       /** Verify each export with DuckDB before publishing it. */

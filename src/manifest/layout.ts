@@ -3,6 +3,7 @@
  *
  * ```
  * <schema>/<table>/run=<runId>/part-00000.parquet   data files of one run
+ * <schema>/<table>/run=<runId>/_chunks/00000.json   chunked exports: one result per finished chunk
  * <schema>/<table>/run=<runId>/_staged.json         written after upload, before verification
  * <schema>/<table>/run=<runId>/_manifest.json       written last: the run is complete
  * <schema>/<table>/_current.json                    pointer to the published run readers use
@@ -32,6 +33,16 @@ export function runPrefix(ref: TableRef, runId: string): string {
 
 export function partKey(ref: TableRef, runId: string, index: number): string {
   return `${runPrefix(ref, runId)}part-${String(index).padStart(5, '0')}.parquet`;
+}
+
+/** A file of one chunk of a chunked export: `part-<chunk>-<file>.parquet`. */
+export function chunkPartKey(ref: TableRef, runId: string, chunk: number, index: number): string {
+  return `${runPrefix(ref, runId)}part-${String(chunk).padStart(5, '0')}-${String(index).padStart(5, '0')}.parquet`;
+}
+
+/** Result of one finished chunk: what a retry skips and what the finalizer merges. */
+export function chunkResultKey(ref: TableRef, runId: string, chunk: number): string {
+  return `${runPrefix(ref, runId)}_chunks/${String(chunk).padStart(5, '0')}.json`;
 }
 
 export function stagedKey(ref: TableRef, runId: string): string {

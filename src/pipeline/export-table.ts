@@ -1,164 +1,95 @@
 /**
- * Exports one table: one consistent snapshot, streamed out of Postgres with COPY, cut
- * into CSV chunks on disk, each converted by DuckDB into an exact Parquet file and
- * uploaded while the next chunk is still streaming. Ends with a staged manifest; nothing
- * is visible to readers until the run is verified and published.
+ * Export use cases. `exportTable` opens one snapshot, introspects and plans the table:
+ * a small table is exported right away into a staged manifest; a large one is returned as
+ * ranges for chunk jobs, with the snapshot held open for them. `exportChunk` exports one
+ * range inside that shared snapshot; `finalizeChunks` merges the chunk results.
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExportConfig } from '../config/index.js';
-import { memoryNeededMb, openDuckSession, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions } from '../duckdb/index.js';
-import { MANIFEST_FORMAT, partKey, stagedKey, type Manifest, type ManifestFile } from '../manifest/index.js';
+import { z } from 'zod';
+import { openDuckSession, type DuckSession } from '../duckdb/index.js';
+import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, type Manifest, type ManifestFile } from '../manifest/index.js';
 import {
-  buildCopySql,
   buildFingerprintSql,
-  copyOut,
   describeTarget,
   introspectTable,
   mapPgError,
   openReadSession,
+  planChunks,
+  rangeFilter,
   readFingerprintRow,
-  type ColumnOverrides,
-  type PgClient,
-  type PgPool,
+  type ChunkRange,
+  type ReadSession,
+  type RowFilter,
 } from '../postgres/index.js';
-import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
-import type { TableFingerprint } from '../shared/fingerprint.js';
-import { noopLogger, type Logger } from '../shared/logger.js';
-import { describeLogicalType, formatTableRef, type TableRef, type TableSchema } from '../shared/table-schema.js';
-import { chunkCsv, type CsvChunk } from './csv-chunker.js';
-import { sha256File } from './file-hash.js';
+import { mergeFingerprints, type TableFingerprint } from '../shared/fingerprint.js';
+import { noopLogger } from '../shared/logger.js';
+import { describeLogicalType, formatTableRef, type TableSchema } from '../shared/table-schema.js';
+import type { ExportCallOptions, ExportDeps, ExportRequest, StagedExport } from './export-types.js';
+import { assertDistinctColumnNames, streamToParquet, type RangeTarget } from './stream-to-parquet.js';
 
-export type Layer = 'bronze' | 'silver' | 'gold';
-
-/** What to export. Holds no secrets: it travels in job payloads. */
-export interface ExportRequest {
-  runId: string;
-  table: TableRef;
-  layer: Layer;
-  columns?: ColumnOverrides;
+/** A snapshot kept open (its transaction idle) so chunk jobs can join it. */
+export interface HeldSnapshot {
+  id: string;
+  time: string;
+  /** Ends the holding transaction; idempotent. Chunks not yet started can no longer join. */
+  release(): Promise<void>;
 }
 
-/** Long-lived resources the export borrows (and does not close). */
-export interface ExportDeps {
-  pool: PgPool;
-  /** Postgres URL, only to name the source in messages and manifests. */
-  postgresUrl: string;
-  store: ObjectStore;
-  buckets: Readonly<Record<Layer, string>>;
-  config: ExportConfig;
-  logger?: Logger;
+export type ExportOutcome =
+  | { kind: 'staged'; staged: StagedExport }
+  | { kind: 'chunked'; ranges: ChunkRange[]; snapshot: HeldSnapshot; estimatedRows: number };
+
+/** One range of a chunked export, as carried by a chunk job. */
+export interface ChunkSpec {
+  index: number;
+  total: number;
+  snapshotId: string;
+  snapshotTime: string;
+  range: ChunkRange;
 }
 
-/** Progress of a running export, reported at most a few times per second. */
-export interface ExportProgress {
-  phase: 'starting' | 'exporting' | 'finishing';
-  /** Rows streamed so far (exact once the export ends). */
-  rows: number;
-  /** Planner estimate of the table's rows; -1 when unknown. */
-  estimatedRows: number;
-  bytesRead: number;
-  filesWritten: number;
-}
+const manifestColumns = (schema: TableSchema): Manifest['columns'] =>
+  schema.columns.map((c) => ({ name: c.name, pgType: c.pgType, nullable: c.nullable, parquetType: describeLogicalType(c.type), type: c.type, ...(c.note ? { note: c.note } : {}) }));
 
-export interface ExportCallOptions {
-  signal?: AbortSignal;
-  onProgress?: (p: ExportProgress) => void;
-}
+const chunkResultSchema = z.object({
+  format: z.literal('corrente.chunk/v1'),
+  index: z.number(),
+  total: z.number(),
+  database: z.string(),
+  snapshotTime: z.string(),
+  estimatedRows: z.number(),
+  columns: z.array(z.any()),
+  primaryKey: z.array(z.string()),
+  files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+  fingerprint: z.any().optional(),
+  startedAt: z.string(),
+  exportSeconds: z.number(),
+});
+/** What a finished chunk leaves in storage. */
+export type ChunkResult = z.infer<typeof chunkResultSchema>;
 
-/** The staged result: a manifest with `verification.status` pending (or skipped). */
-export interface StagedExport {
-  manifest: Manifest;
-  stagedKey: string;
-}
-
-/** Chunks converted but not yet uploaded; bounds temp disk use to about (N+1) chunks. */
-const MAX_CHUNKS_IN_FLIGHT = 2;
-
-/**
- * Runs the export and writes `_staged.json`.
- * @throws CorrenteError for every expected failure (see `ErrorCode`); never leaves a
- *   published change behind.
- */
-export async function exportTable(deps: ExportDeps, req: ExportRequest, options: ExportCallOptions = {}): Promise<StagedExport> {
-  const logger = deps.logger ?? noopLogger;
-  const { signal } = options;
-  const startedAt = new Date();
-  const bucket = deps.buckets[req.layer];
-  const target = describeTarget(deps.postgresUrl);
-  const shown = formatTableRef(req.table);
-  await deps.store.ensureBucket(bucket, { signal });
-  const workRoot = deps.config.workDir ?? tmpdir();
-  await mkdir(workRoot, { recursive: true });
-  const workDir = await mkdtemp(join(workRoot, 'corrente-'));
-  const session = await openReadSession(deps.pool, { target: deps.postgresUrl, exportSnapshot: deps.config.verify });
+async function withWorkDir<T>(deps: ExportDeps, fn: (dir: string, duck: DuckSession) => Promise<T>): Promise<T> {
+  const root = deps.config.workDir ?? tmpdir();
+  await mkdir(root, { recursive: true });
+  const dir = await mkdtemp(join(root, 'corrente-'));
   let duck: DuckSession | undefined;
-  let fingerprint: Promise<TableFingerprint> | undefined;
-  let ok = false;
   try {
-    const schema = await introspectTable(session.client, req.table, req.columns ?? {}).catch((err: unknown) => {
-      throw mapPgError(err, target, { table: shown });
-    });
-    assertDistinctColumnNames(schema);
-    logger.info({ table: shown, columns: schema.columns.length, estimatedRows: schema.estimatedRows, snapshotTime: session.snapshotTime }, 'export started');
-    if (deps.config.verify && session.snapshotId) {
-      fingerprint = sourceFingerprint(deps, session.snapshotId, schema);
-      // Observed later; avoid an unhandled rejection if the export fails first.
-      fingerprint.catch(() => {});
-    }
-    duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.duckdbThreads, tempDir: join(workDir, 'duckdb') });
-    const files = await streamToParquet(deps, req, schema, session.client, duck, workDir, options);
-    const sourceFp = fingerprint ? await fingerprint : undefined;
-    const exportedAt = new Date();
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT,
-      runId: req.runId,
-      table: { schema: req.table.schema, name: req.table.name },
-      layer: req.layer,
-      bucket,
-      source: { database: target, snapshotTime: session.snapshotTime, estimatedRows: schema.estimatedRows },
-      columns: schema.columns.map((c) => ({
-        name: c.name,
-        pgType: c.pgType,
-        nullable: c.nullable,
-        parquetType: describeLogicalType(c.type),
-        type: c.type,
-        ...(c.note ? { note: c.note } : {}),
-      })),
-      primaryKey: [...schema.primaryKey],
-      files,
-      totals: {
-        rows: files.reduce((n, f) => n + f.rows, 0),
-        bytes: files.reduce((n, f) => n + f.bytes, 0),
-        files: files.length,
-      },
-      ...(sourceFp ? { sourceFingerprint: sourceFp } : {}),
-      verification: { status: sourceFp ? 'pending' : 'skipped', mismatches: [] },
-      timings: {
-        startedAt: startedAt.toISOString(),
-        exportedAt: exportedAt.toISOString(),
-        exportSeconds: (exportedAt.getTime() - startedAt.getTime()) / 1000,
-      },
-    };
-    const key = stagedKey(req.table, req.runId);
-    await deps.store.putBytes(bucket, key, JSON.stringify(manifest, null, 2), { signal });
-    logger.info({ table: shown, rows: manifest.totals.rows, files: files.length, bytes: manifest.totals.bytes, seconds: manifest.timings.exportSeconds }, 'export staged');
-    ok = true;
-    return { manifest, stagedKey: key };
+    duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.duckdbThreads, tempDir: join(dir, 'duckdb') });
+    return await fn(dir, duck);
   } finally {
     duck?.close();
-    await session.close(!ok);
-    await rm(workDir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Source-side checksums over the same snapshot, on a second connection, in parallel with COPY. */
-async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: TableSchema): Promise<TableFingerprint> {
+/** Source-side checksums of a range, on a second connection joined to the snapshot. */
+async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: TableSchema, filter?: RowFilter): Promise<TableFingerprint> {
   const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId });
   try {
-    const res = await s.client.query(buildFingerprintSql(schema));
+    const res = await s.client.query(buildFingerprintSql(schema, filter));
     return readFingerprintRow(schema, res.rows[0] as Record<string, unknown>);
   } catch (err) {
     throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(schema.table) });
@@ -167,127 +98,209 @@ async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: T
   }
 }
 
-async function streamToParquet(
+/** Exports one range in `session`, with its checksums computed in parallel when verifying. */
+async function exportRange(
   deps: ExportDeps,
-  req: ExportRequest,
+  session: ReadSession,
   schema: TableSchema,
-  client: PgClient,
-  duck: DuckSession,
-  workDir: string,
+  target: RangeTarget,
   options: ExportCallOptions,
-): Promise<ManifestFile[]> {
-  const { signal, onProgress } = options;
-  const bucket = deps.buckets[req.layer];
-  const cfg = deps.config;
-  const maxRowBytes = cfg.maxRowMb * 1024 * 1024;
-  let memoryMb = cfg.duckdbMemoryMb;
-  const target = describeTarget(deps.postgresUrl);
-  const files: ManifestFile[] = [];
-  const inFlight: Promise<void>[] = [];
-  let rowsDone = 0;
-  let lastReport = 0;
-  const report = (phase: ExportProgress['phase'], rows: number, bytesRead: number, force = false): void => {
-    const now = Date.now();
-    if (!onProgress || (!force && now - lastReport < 250)) return;
-    lastReport = now;
-    onProgress({ phase, rows, estimatedRows: schema.estimatedRows, bytesRead, filesWritten: files.length });
-  };
-  let bytesRead = 0;
-  let firstError: unknown;
-  // Conversions share one DuckDB connection, so they run one after another; uploads run
-  // beside the next conversion and beside the COPY stream.
-  let conversionChain: Promise<void> = Promise.resolve();
-  const handle = (chunk: CsvChunk): Promise<void> => {
-    const parquetPath = join(workDir, `part-${String(chunk.index).padStart(5, '0')}.parquet`);
-    const converted = conversionChain.then(async () => {
-      if (firstError) return undefined;
-      if (chunk.maxRecordBytes > maxRowBytes) {
-        const table = formatTableRef(schema.table);
-        throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has a row of ${(chunk.maxRecordBytes / 1024 / 1024).toFixed(1)} MB, above export.maxRowMb (${cfg.maxRowMb})`, {
-          table,
-          hint: 'Raise export.maxRowMb (memory use grows about 8x the largest row), or exclude the wide column with a view',
-        });
-      }
-      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
-      const needed = memoryNeededMb(writeOpts);
-      if (needed > memoryMb) {
-        // A very wide row needs a larger read buffer than the usual budget allows.
-        memoryMb = needed;
-        await duck.run(`SET memory_limit = '${memoryMb}MB'`);
-      }
-      const rows = await writeParquetFromCsv(duck, schema, chunk.path, parquetPath, writeOpts, signal);
-      await rm(chunk.path, { force: true });
-      return rows;
-    });
-    conversionChain = converted.then(() => undefined, () => undefined);
-    return converted.then(async (rows) => {
-      if (rows === undefined) return;
-      const key = partKey(req.table, req.runId, chunk.index);
-      const [size, sha256] = await Promise.all([stat(parquetPath).then((s) => s.size), sha256File(parquetPath)]);
-      await deps.store.putFile(bucket, key, parquetPath, { signal });
-      await rm(parquetPath, { force: true });
-      files[chunk.index] = { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256 };
-      rowsDone += rows;
-    }).catch((err: unknown) => {
-      firstError ??= err;
-    });
-  };
-  const stream = copyOut(client, buildCopySql(schema));
-  const abort = (): void => {
-    stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-  };
-  signal?.addEventListener('abort', abort, { once: true });
-  try {
-    report('starting', 0, 0, true);
-    let chunks = 0;
-    for await (const chunk of chunkCsv(stream as AsyncIterable<Buffer>, {
-      dir: workDir,
-      targetBytes: cfg.fileTargetMb * 1024 * 1024,
-      signal,
-      onBytes: (bytes, records) => {
-        bytesRead = bytes;
-        report('exporting', records, bytes);
-      },
-    })) {
-      chunks++;
-      inFlight.push(handle(chunk));
-      if (firstError) break;
-      // Backpressure: stop reading until an older chunk is uploaded.
-      while (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
-      if (firstError) break;
-    }
-    if (chunks === 0 && !firstError) {
-      // An empty table still gets one (empty) file, so readers see its columns.
-      const empty = join(workDir, 'chunk-00000.csv');
-      await writeFile(empty, '');
-      inFlight.push(handle({ index: 0, path: empty, bytes: 0, records: 0, maxRecordBytes: 0 }));
-    }
-    await Promise.all(inFlight);
-  } catch (err) {
-    await Promise.allSettled(inFlight);
-    if (signal?.aborted) throw new CorrenteError('ABORTED', `Export of ${formatTableRef(req.table)} was cancelled`, { table: formatTableRef(req.table), cause: err, retryable: true });
-    throw firstError ?? mapPgError(err, target, { table: formatTableRef(req.table) });
-  } finally {
-    signal?.removeEventListener('abort', abort);
-  }
-  if (firstError) throw firstError;
-  report('finishing', rowsDone, bytesRead, true);
-  return files;
+): Promise<{ files: ManifestFile[]; fingerprint?: TableFingerprint }> {
+  const fingerprint = deps.config.verify && session.snapshotId ? sourceFingerprint(deps, session.snapshotId, schema, target.filter) : undefined;
+  // Observed below; avoid an unhandled rejection if the stream fails first.
+  fingerprint?.catch(() => {});
+  const files = await withWorkDir(deps, (dir, duck) => streamToParquet(deps, target, schema, session.client, duck, dir, options));
+  return fingerprint ? { files, fingerprint: await fingerprint } : { files };
 }
 
-/** DuckDB and most Parquet readers match column names case-insensitively. */
-function assertDistinctColumnNames(schema: TableSchema): void {
-  const seen = new Map<string, string>();
-  for (const c of schema.columns) {
-    const k = c.name.toLowerCase();
-    const other = seen.get(k);
-    if (other !== undefined) {
-      const table = formatTableRef(schema.table);
-      throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has columns ${JSON.stringify(other)} and ${JSON.stringify(c.name)} that differ only in case`, {
-        table,
-        hint: 'Parquet readers treat them as one column: export a view that renames one of them',
+async function introspect(deps: ExportDeps, session: ReadSession, req: ExportRequest): Promise<TableSchema> {
+  const schema = await introspectTable(session.client, req.table, req.columns ?? {}).catch((err: unknown) => {
+    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(req.table) });
+  });
+  assertDistinctColumnNames(schema);
+  return schema;
+}
+
+function buildManifest(
+  deps: ExportDeps,
+  req: ExportRequest,
+  parts: { columns: Manifest['columns']; primaryKey: string[]; estimatedRows: number; snapshotTime: string; files: ManifestFile[]; fingerprint?: TableFingerprint; startedAt: string },
+): Manifest {
+  const exportedAt = new Date();
+  return {
+    format: MANIFEST_FORMAT,
+    runId: req.runId,
+    table: { schema: req.table.schema, name: req.table.name },
+    layer: req.layer,
+    bucket: deps.buckets[req.layer],
+    source: { database: describeTarget(deps.postgresUrl), snapshotTime: parts.snapshotTime, estimatedRows: parts.estimatedRows },
+    columns: parts.columns,
+    primaryKey: parts.primaryKey,
+    files: parts.files,
+    totals: {
+      rows: parts.files.reduce((n, f) => n + f.rows, 0),
+      bytes: parts.files.reduce((n, f) => n + f.bytes, 0),
+      files: parts.files.length,
+    },
+    ...(parts.fingerprint ? { sourceFingerprint: parts.fingerprint } : {}),
+    verification: { status: parts.fingerprint ? 'pending' : 'skipped', mismatches: [] },
+    timings: {
+      startedAt: parts.startedAt,
+      exportedAt: exportedAt.toISOString(),
+      exportSeconds: (exportedAt.getTime() - Date.parse(parts.startedAt)) / 1000,
+    },
+  };
+}
+
+async function writeStaged(deps: ExportDeps, manifest: Manifest, signal?: AbortSignal): Promise<StagedExport> {
+  const key = stagedKey(manifest.table, manifest.runId);
+  await deps.store.putBytes(manifest.bucket, key, JSON.stringify(manifest, null, 2), { signal });
+  return { manifest, stagedKey: key };
+}
+
+/**
+ * Opens the snapshot, plans, and either exports the whole table (writing `_staged.json`)
+ * or hands back the ranges with the snapshot held open; the caller must `release()` it
+ * once every chunk has joined it.
+ * @throws CorrenteError for every expected failure; never leaves a published change behind.
+ */
+export async function exportTable(deps: ExportDeps, req: ExportRequest, options: ExportCallOptions = {}): Promise<ExportOutcome> {
+  const logger = deps.logger ?? noopLogger;
+  const startedAt = new Date().toISOString();
+  const shown = formatTableRef(req.table);
+  await deps.store.ensureBucket(deps.buckets[req.layer], { signal: options.signal });
+  const session = await openReadSession(deps.pool, { target: deps.postgresUrl, exportSnapshot: true });
+  let keepOpen = false;
+  let ok = false;
+  try {
+    const schema = await introspect(deps, session, req);
+    const ranges = await planChunks(session.client, schema, deps.config.chunkMb * 1024 * 1024).catch((err: unknown) => {
+      throw mapPgError(err, describeTarget(deps.postgresUrl), { table: shown });
+    });
+    logger.info({ table: shown, columns: schema.columns.length, estimatedRows: schema.estimatedRows, chunks: ranges.length, snapshotTime: session.snapshotTime }, 'export started');
+    if (ranges.length > 1) {
+      keepOpen = true;
+      ok = true;
+      return {
+        kind: 'chunked',
+        ranges,
+        estimatedRows: schema.estimatedRows,
+        snapshot: { id: session.snapshotId!, time: session.snapshotTime, release: () => session.close() },
+      };
+    }
+    const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i) };
+    const { files, fingerprint } = await exportRange(deps, session, schema, target, options);
+    const manifest = buildManifest(deps, req, {
+      columns: manifestColumns(schema),
+      primaryKey: [...schema.primaryKey],
+      estimatedRows: schema.estimatedRows,
+      snapshotTime: session.snapshotTime,
+      files,
+      ...(fingerprint ? { fingerprint } : {}),
+      startedAt,
+    });
+    const staged = await writeStaged(deps, manifest, options.signal);
+    logger.info({ table: shown, rows: manifest.totals.rows, files: files.length, bytes: manifest.totals.bytes, seconds: manifest.timings.exportSeconds }, 'export staged');
+    ok = true;
+    return { kind: 'staged', staged };
+  } finally {
+    if (!keepOpen) await session.close(!ok);
+  }
+}
+
+/** Reads a finished chunk's result, if it exists (a retried chunk job skips its work). */
+async function readChunkResult(deps: ExportDeps, req: ExportRequest, index: number, signal?: AbortSignal): Promise<ChunkResult | undefined> {
+  const bytes = await deps.store.getBytes(deps.buckets[req.layer], chunkResultKey(req.table, req.runId, index), { signal });
+  return bytes ? chunkResultSchema.parse(JSON.parse(bytes.toString('utf8'))) : undefined;
+}
+
+/**
+ * Exports one range inside the shared snapshot and records the result. Idempotent: a
+ * chunk already recorded (e.g. before a crash) is not exported again.
+ * @throws CorrenteError `POSTGRES_QUERY` (not retryable) when the snapshot is gone.
+ */
+export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: ChunkSpec, options: ExportCallOptions = {}): Promise<ChunkResult> {
+  const done = await readChunkResult(deps, req, chunk.index, options.signal);
+  if (done) return done;
+  const startedAt = new Date().toISOString();
+  let session: ReadSession;
+  try {
+    session = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId: chunk.snapshotId });
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code === '22023') {
+      throw new CorrenteError('POSTGRES_QUERY', `The snapshot of run ${req.runId} no longer exists, so chunk ${chunk.index + 1}/${chunk.total} of ${formatTableRef(req.table)} cannot be read consistently`, {
+        table: formatTableRef(req.table),
+        runId: req.runId,
+        retryable: false,
+        hint: 'The worker holding the snapshot stopped; re-run the migration for this table',
+        cause: err,
       });
     }
-    seen.set(k, c.name);
+    throw err;
   }
+  let ok = false;
+  try {
+    const schema = await introspect(deps, session, req);
+    const target: RangeTarget = {
+      bucket: deps.buckets[req.layer],
+      table: req.table,
+      keyOf: (i) => chunkPartKey(req.table, req.runId, chunk.index, i),
+      filter: rangeFilter(chunk.range),
+    };
+    const { files, fingerprint } = await exportRange(deps, session, schema, target, options);
+    const result: ChunkResult = {
+      format: 'corrente.chunk/v1',
+      index: chunk.index,
+      total: chunk.total,
+      database: describeTarget(deps.postgresUrl),
+      snapshotTime: chunk.snapshotTime,
+      estimatedRows: schema.estimatedRows,
+      columns: manifestColumns(schema),
+      primaryKey: [...schema.primaryKey],
+      files,
+      ...(fingerprint ? { fingerprint } : {}),
+      startedAt,
+      exportSeconds: (Date.now() - Date.parse(startedAt)) / 1000,
+    };
+    await deps.store.putBytes(deps.buckets[req.layer], chunkResultKey(req.table, req.runId, chunk.index), JSON.stringify(result), { signal: options.signal });
+    ok = true;
+    return result;
+  } finally {
+    await session.close(!ok);
+  }
+}
+
+/**
+ * Merges every chunk's files and checksums into one staged manifest.
+ * @throws CorrenteError `RUN_NOT_FOUND` when a chunk result is missing.
+ */
+export async function finalizeChunks(deps: ExportDeps, req: ExportRequest, total: number, signal?: AbortSignal): Promise<StagedExport> {
+  const results: ChunkResult[] = [];
+  for (let i = 0; i < total; i++) {
+    const r = await readChunkResult(deps, req, i, signal);
+    if (!r) {
+      throw new CorrenteError('RUN_NOT_FOUND', `Chunk ${i + 1}/${total} of ${formatTableRef(req.table)} in run ${req.runId} has no result`, {
+        table: formatTableRef(req.table),
+        runId: req.runId,
+        retryable: false,
+        hint: 'A chunk job failed; re-run the migration for this table',
+      });
+    }
+    results.push(r);
+  }
+  const first = results[0]!;
+  const columns = first.columns as Manifest['columns'];
+  const types = new Map(columns.map((c) => [c.name, c.type]));
+  const fingerprints = results.map((r) => r.fingerprint as TableFingerprint | undefined);
+  const fingerprint = fingerprints.every((f) => f !== undefined) ? mergeFingerprints((c) => types.get(c)!, fingerprints as TableFingerprint[]) : undefined;
+  const manifest = buildManifest(deps, req, {
+    columns,
+    primaryKey: first.primaryKey,
+    estimatedRows: first.estimatedRows,
+    snapshotTime: first.snapshotTime,
+    files: results.flatMap((r) => r.files),
+    ...(fingerprint ? { fingerprint } : {}),
+    startedAt: results.map((r) => r.startedAt).sort()[0]!,
+  });
+  return writeStaged(deps, manifest, signal);
 }

@@ -6,3 +6,5 @@ export { mapPgType, type PgTypeInfo, type TypeDecision } from './type-mapping.js
 export { buildCopySql, type RowFilter } from './copy-sql.js';
 export { copyOut } from './copy-out.js';
 export { buildFingerprintSql, readFingerprintRow } from './fingerprint-sql.js';
+export { planChunks, rangeFilter } from './chunk-plan.js';
+export type { ChunkRange } from '../shared/chunk-range.js';

@@ -67,3 +67,57 @@ export function metricAlias(index: number, metric: FingerprintMetric): string {
 
 /** Hex digits of md5 that the `hash` metric keeps (48 bits: sums stay exact in int64/numeric). */
 export const HASH_HEX_DIGITS = 12;
+
+/** Adds two exact decimal strings (any scale, any sign). */
+export function addDecimalStrings(a: string, b: string): string {
+  const scale = Math.max(fractionDigits(a), fractionDigits(b));
+  const sum = toScaled(a, scale) + toScaled(b, scale);
+  if (scale === 0) return sum.toString();
+  const neg = sum < 0n;
+  const digits = (neg ? -sum : sum).toString().padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+function fractionDigits(s: string): number {
+  const i = s.indexOf('.');
+  return i === -1 ? 0 : s.length - i - 1;
+}
+
+function toScaled(s: string, scale: number): bigint {
+  const [int, frac = ''] = s.split('.');
+  const neg = int!.startsWith('-');
+  const v = BigInt(`${neg ? int!.slice(1) : int}${frac.padEnd(scale, '0')}` || '0');
+  return neg ? -v : v;
+}
+
+/**
+ * Combines the fingerprints of disjoint parts of a table (chunks) into the fingerprint of
+ * the whole: counts and sums add up, min/max combine.
+ */
+export function mergeFingerprints(type: (column: string) => LogicalType, parts: readonly TableFingerprint[]): TableFingerprint {
+  const out: TableFingerprint = { rows: '0', columns: {} };
+  for (const part of parts) {
+    out.rows = addDecimalStrings(out.rows, part.rows);
+    for (const [column, fp] of Object.entries(part.columns)) {
+      const acc = (out.columns[column] ??= {});
+      for (const metric of metricsFor(type(column))) {
+        const v = fp[metric] ?? null;
+        const cur = acc[metric];
+        if (cur === undefined) {
+          acc[metric] = v;
+        } else if (v === null || cur === null) {
+          acc[metric] = v ?? cur;
+        } else if (metric === 'min') {
+          acc[metric] = Number(v) < Number(cur) ? v : cur;
+        } else if (metric === 'max') {
+          acc[metric] = Number(v) > Number(cur) ? v : cur;
+        } else if (metric === 'fsum') {
+          acc[metric] = String(Number(cur) + Number(v));
+        } else {
+          acc[metric] = addDecimalStrings(cur, v);
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -85,8 +85,10 @@ beforeAll(async () => {
   await db.admin.query(`CREATE TABLE "${db.schema}".alltypes (${COLUMNS})`);
   for (const r of ROWS) await db.admin.query(`INSERT INTO "${db.schema}".alltypes VALUES ${r}`);
   lake = await createLocalLake(db.url);
-  const staged = await exportTable(lake.deps, { runId: 'rt1', table: { schema: db.schema, name: 'alltypes' }, layer: 'bronze' });
-  ({ manifest } = await verifyAndPublish({ store: lake.store, config: lake.deps.config }, { bucket: 'bronze', table: staged.manifest.table, runId: 'rt1' }));
+  const table = { schema: db.schema, name: 'alltypes' };
+  const outcome = await exportTable(lake.deps, { runId: 'rt1', table, layer: 'bronze' });
+  expect(outcome.kind).toBe('staged');
+  ({ manifest } = await verifyAndPublish({ store: lake.store, config: lake.deps.config }, { bucket: 'bronze', table, runId: 'rt1' }));
 });
 
 afterAll(async () => {

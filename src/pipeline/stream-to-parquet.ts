@@ -1,0 +1,158 @@
+/**
+ * The streaming core of an export: COPY one range of a table as CSV, cut it into chunks
+ * on disk, convert each chunk to Parquet with DuckDB while the next one streams, and
+ * upload each file while the next one converts.
+ */
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { memoryNeededMb, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions } from '../duckdb/index.js';
+import type { ManifestFile } from '../manifest/index.js';
+import { buildCopySql, copyOut, describeTarget, mapPgError, type PgClient, type RowFilter } from '../postgres/index.js';
+import { CorrenteError } from '../shared/errors.js';
+import { formatTableRef, type TableRef, type TableSchema } from '../shared/table-schema.js';
+import { chunkCsv, type CsvChunk } from './csv-chunker.js';
+import type { ExportCallOptions, ExportDeps, ExportProgress } from './export-types.js';
+import { sha256File } from './file-hash.js';
+
+/** Chunks converted but not yet uploaded; bounds temp disk use to about (N+1) chunks. */
+const MAX_CHUNKS_IN_FLIGHT = 2;
+
+/** Where one range goes and how its files are named. */
+export interface RangeTarget {
+  bucket: string;
+  table: TableRef;
+  /** Object key of the n-th file of this range. */
+  keyOf(index: number): string;
+  /** Rows to read; the whole table when absent. */
+  filter?: RowFilter;
+}
+
+/**
+ * Streams one range of the table (inside the caller's snapshot session) into Parquet
+ * files, uploading each as soon as it is written. Returns the files in order.
+ */
+export async function streamToParquet(
+  deps: ExportDeps,
+  target: RangeTarget,
+  schema: TableSchema,
+  client: PgClient,
+  duck: DuckSession,
+  workDir: string,
+  options: ExportCallOptions,
+): Promise<ManifestFile[]> {
+  const { signal, onProgress } = options;
+  const bucket = target.bucket;
+  const req = { table: target.table };
+  const cfg = deps.config;
+  const maxRowBytes = cfg.maxRowMb * 1024 * 1024;
+  let memoryMb = cfg.duckdbMemoryMb;
+  const pgTarget = describeTarget(deps.postgresUrl);
+  const files: ManifestFile[] = [];
+  const inFlight: Promise<void>[] = [];
+  let rowsDone = 0;
+  let lastReport = 0;
+  const report = (phase: ExportProgress['phase'], rows: number, bytesRead: number, force = false): void => {
+    const now = Date.now();
+    if (!onProgress || (!force && now - lastReport < 250)) return;
+    lastReport = now;
+    onProgress({ phase, rows, estimatedRows: schema.estimatedRows, bytesRead, filesWritten: files.length });
+  };
+  let bytesRead = 0;
+  let firstError: unknown;
+  // Conversions share one DuckDB connection, so they run one after another; uploads run
+  // beside the next conversion and beside the COPY stream.
+  let conversionChain: Promise<void> = Promise.resolve();
+  const handle = (chunk: CsvChunk): Promise<void> => {
+    const parquetPath = join(workDir, `part-${String(chunk.index).padStart(5, '0')}.parquet`);
+    const converted = conversionChain.then(async () => {
+      if (firstError) return undefined;
+      if (chunk.maxRecordBytes > maxRowBytes) {
+        const table = formatTableRef(schema.table);
+        throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has a row of ${(chunk.maxRecordBytes / 1024 / 1024).toFixed(1)} MB, above export.maxRowMb (${cfg.maxRowMb})`, {
+          table,
+          hint: 'Raise export.maxRowMb (memory use grows about 8x the largest row), or exclude the wide column with a view',
+        });
+      }
+      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
+      const needed = memoryNeededMb(writeOpts);
+      if (needed > memoryMb) {
+        // A very wide row needs a larger read buffer than the usual budget allows.
+        memoryMb = needed;
+        await duck.run(`SET memory_limit = '${memoryMb}MB'`);
+      }
+      const rows = await writeParquetFromCsv(duck, schema, chunk.path, parquetPath, writeOpts, signal);
+      await rm(chunk.path, { force: true });
+      return rows;
+    });
+    conversionChain = converted.then(() => undefined, () => undefined);
+    return converted.then(async (rows) => {
+      if (rows === undefined) return;
+      const key = target.keyOf(chunk.index);
+      const [size, sha256] = await Promise.all([stat(parquetPath).then((s) => s.size), sha256File(parquetPath)]);
+      await deps.store.putFile(bucket, key, parquetPath, { signal });
+      await rm(parquetPath, { force: true });
+      files[chunk.index] = { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256 };
+      rowsDone += rows;
+    }).catch((err: unknown) => {
+      firstError ??= err;
+    });
+  };
+  const stream = copyOut(client, buildCopySql(schema, target.filter));
+  const abort = (): void => {
+    stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+  };
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    report('starting', 0, 0, true);
+    let chunks = 0;
+    for await (const chunk of chunkCsv(stream as AsyncIterable<Buffer>, {
+      dir: workDir,
+      targetBytes: cfg.fileTargetMb * 1024 * 1024,
+      signal,
+      onBytes: (bytes, records) => {
+        bytesRead = bytes;
+        report('exporting', records, bytes);
+      },
+    })) {
+      chunks++;
+      inFlight.push(handle(chunk));
+      if (firstError) break;
+      // Backpressure: stop reading until an older chunk is uploaded.
+      while (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
+      if (firstError) break;
+    }
+    if (chunks === 0 && !firstError) {
+      // An empty table still gets one (empty) file, so readers see its columns.
+      const empty = join(workDir, 'chunk-00000.csv');
+      await writeFile(empty, '');
+      inFlight.push(handle({ index: 0, path: empty, bytes: 0, records: 0, maxRecordBytes: 0 }));
+    }
+    await Promise.all(inFlight);
+  } catch (err) {
+    await Promise.allSettled(inFlight);
+    if (signal?.aborted) throw new CorrenteError('ABORTED', `Export of ${formatTableRef(req.table)} was cancelled`, { table: formatTableRef(req.table), cause: err, retryable: true });
+    throw firstError ?? mapPgError(err, pgTarget, { table: formatTableRef(req.table) });
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
+  if (firstError) throw firstError;
+  report('finishing', rowsDone, bytesRead, true);
+  return files;
+}
+
+/** DuckDB and most Parquet readers match column names case-insensitively. */
+export function assertDistinctColumnNames(schema: TableSchema): void {
+  const seen = new Map<string, string>();
+  for (const c of schema.columns) {
+    const k = c.name.toLowerCase();
+    const other = seen.get(k);
+    if (other !== undefined) {
+      const table = formatTableRef(schema.table);
+      throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has columns ${JSON.stringify(other)} and ${JSON.stringify(c.name)} that differ only in case`, {
+        table,
+        hint: 'Parquet readers treat them as one column: export a view that renames one of them',
+      });
+    }
+    seen.set(k, c.name);
+  }
+}
