@@ -9,6 +9,7 @@ import { createCliContext, type GlobalFlags } from './cli-context.js';
 import { demoCommand } from './commands/demo.js';
 import { gcCommand } from './commands/gc.js';
 import { migrateCommand } from './commands/migrate.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { seedCommand } from './commands/seed.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
@@ -61,7 +62,7 @@ program
   .command('worker')
   .description('run a worker: takes export and verify jobs until SIGTERM')
   .option('--concurrency <n>', 'jobs at once in this process')
-  .option('--queues <list>', 'queues to serve: export, verify (default both)')
+  .option('--queues <list>', 'queues to serve: export, verify, schedule (default all)')
   .action(run(async function (this: Command) {
     const flags = this.opts<{ concurrency?: string; queues?: string }>();
     const overrides = flags.concurrency !== undefined ? { worker: { concurrency: Number(flags.concurrency) } } : {};
@@ -96,6 +97,14 @@ program
   .option('--json', 'print a machine-readable report')
   .action(run(async function (this: Command) {
     return gcCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
+  }));
+
+program
+  .command('schedule')
+  .description('apply the configured schedules (recurring migrations); workers run them')
+  .option('--json', 'print a machine-readable result')
+  .action(run(async function (this: Command) {
+    return scheduleCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
   }));
 
 program

@@ -42,6 +42,13 @@ export const finalizeJobSchema = exportJobSchema.omit({ chunk: true }).extend({
 });
 export type FinalizeJobData = z.infer<typeof finalizeJobSchema>;
 
+/** Fired by a job scheduler: migrate these tables now. */
+export const scheduleJobSchema = z.object({
+  scheduleId: z.string(),
+  tables: z.array(z.string()).min(1),
+});
+export type ScheduleJobData = z.infer<typeof scheduleJobSchema>;
+
 /** Validates a payload read from Redis (a stale or foreign job fails loudly, once). */
 export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, queue: string): T {
   const parsed = schema.safeParse(data);

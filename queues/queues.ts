@@ -15,6 +15,7 @@ import {
   verifyJobSchema,
   type ExportJobData,
   type FinalizeJobData,
+  type ScheduleJobData,
   type VerifyJobData,
 } from './jobs.js';
 import type { QueueName } from './names.js';
@@ -41,6 +42,8 @@ export interface CorrenteQueues {
   export: Queue<ExportJobData>;
   /** Holds `verify` jobs and the `finalize` parents of chunked exports. */
   verify: Queue<VerifyJobData | FinalizeJobData>;
+  /** Recurring migrations (BullMQ job schedulers). */
+  schedule: Queue<ScheduleJobData>;
   flows: FlowProducer;
   policy: JobPolicy;
   close(): Promise<void>;
@@ -50,14 +53,16 @@ export function createQueues(connection: Redis, prefix: string, policy: JobPolic
   const opts = { connection, prefix, defaultJobOptions: defaultJobOptions(policy) };
   const exportQ = new Queue<ExportJobData>('export' satisfies QueueName, opts);
   const verifyQ = new Queue<VerifyJobData | FinalizeJobData>('verify' satisfies QueueName, opts);
+  const scheduleQ = new Queue<ScheduleJobData>('schedule' satisfies QueueName, opts);
   const flows = new FlowProducer({ connection, prefix });
   let closing: Promise<void> | undefined;
   return {
     export: exportQ,
     verify: verifyQ,
+    schedule: scheduleQ,
     flows,
     policy,
-    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), flows.close()]).then(() => undefined)),
+    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), scheduleQ.close(), flows.close()]).then(() => undefined)),
   };
 }
 

@@ -6,11 +6,12 @@ import { Worker, type Job, type Processor } from 'bullmq';
 import { CorrenteError } from '../src/shared/errors.js';
 import { createRedis, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
+import { createScheduleProcessor } from './schedule-processor.js';
 import { createVerifyProcessor } from './verify-processor.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface StartWorkersOptions {
-  /** Queues to take jobs from. @defaultValue both */
+  /** Queues to take jobs from. @defaultValue all */
   queues?: readonly QueueName[];
   /** Jobs at once per queue in this process. @defaultValue `config.worker.concurrency` */
   concurrency?: number;
@@ -46,7 +47,7 @@ function guard<T, R>(fn: Processor<T, R>, shutdown: AbortSignal, timeoutMs: numb
 
 export async function startWorkers(ctx: WorkerContext, options: StartWorkersOptions = {}): Promise<RunningWorkers> {
   const { config } = ctx;
-  const names = options.queues ?? ['export', 'verify'];
+  const names = options.queues ?? ['export', 'verify', 'schedule'];
   const concurrency = options.concurrency ?? config.worker.concurrency;
   const shutdown = new AbortController();
   const timeoutMs = config.worker.jobTimeoutMinutes * 60_000;
@@ -65,7 +66,7 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
   for (const name of names) {
     const connection = createRedis(config.redis.url);
     connections.push(connection);
-    const processor = name === 'export' ? createExportProcessor(ctx) : createVerifyProcessor(ctx);
+    const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : createScheduleProcessor(ctx);
     const worker = new Worker(name, guard(processor as Processor, shutdown.signal, timeoutMs), { ...base, connection });
     worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
     worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));

@@ -9,7 +9,7 @@ import { createPgPool } from '../../src/postgres/index.js';
 import { createObjectStore } from '../../src/storage/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
-import { assertRedisReachable, enqueueExports, type RunStatus } from '../../queues/index.js';
+import { assertRedisReachable, enqueueMigration, type RunStatus } from '../../queues/index.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { createWorkerContext } from '../../workers/worker-context.js';
 import type { CliContext } from '../cli-context.js';
@@ -72,14 +72,7 @@ export async function migrateCommand(ctx: CliContext, flags: MigrateFlags): Prom
   let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
   try {
     const runId = flags.runId ?? newRunId();
-    await worker.runs.createRun(runId, targets.map((t) => t.table));
-    const enqueued = await enqueueExports(
-      worker.queues,
-      targets.map((t) => ({ runId, table: t.table, layer: t.layer, ...(Object.keys(t.columns).length ? { columns: t.columns } : {}) })),
-    );
-    for (const e of enqueued.filter((x) => !x.added && x.existingRunId !== runId)) {
-      await worker.runs.update(runId, e.table, { state: 'skipped', error: { code: 'DUPLICATE', message: `already being exported by run ${e.existingRunId ?? '?'}` } });
-    }
+    const enqueued = await enqueueMigration(worker.queues, worker.runs, runId, targets);
     const human = flags.json ? process.stderr : process.stdout;
     human.write(`run ${runId}: ${enqueued.filter((e) => e.added).length} table(s) queued${enqueued.some((e) => !e.added) ? `, ${enqueued.filter((e) => !e.added).length} already in progress` : ''}\n`);
     if (flags.inline) running = await startWorkers(worker);

@@ -9,3 +9,4 @@ export type {
   TableConfig,
 } from './schema.js';
 export { configuredTables, resolveTables, splitTableList, type TableTarget } from './tables.js';
+export { isTimeZone, nextFireTimes } from './schedules.js';

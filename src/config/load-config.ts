@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodError } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
+import { assertSchedulesValid } from './schedules.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface LoadConfigOptions {
@@ -37,6 +38,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       hint: 'Set MINIO_ENDPOINT (e.g. http://127.0.0.1:9000) or storage.s3.endpoint in corrente.yaml',
     });
   }
+  assertSchedulesValid(config.schedules);
   hideSecret(config.storage.s3, 'secretKey');
   return deepFreeze(config);
 }

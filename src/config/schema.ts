@@ -120,6 +120,24 @@ export const configSchema = z.strictObject({
   tables: z
     .array(z.union([z.string().min(3), tableConfigSchema]))
     .default(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']),
+  /**
+   * Recurring migrations (the nightly refreshes that replace the Airflow DAGs), applied
+   * with `corrente schedule` and fired by the workers.
+   */
+  schedules: z
+    .array(
+      z.strictObject({
+        /** Stable id; re-applying a schedule with the same id updates it. */
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1-64 letters, digits, dots, dashes or underscores'),
+        /** Cron pattern (5 or 6 fields), e.g. `0 2 * * *` for 02:00 every day. */
+        cron: z.string().min(1),
+        /** IANA time zone the pattern is read in. */
+        tz: z.string().default('UTC'),
+        /** Tables to migrate, `schema.table`. */
+        tables: z.array(z.string().min(3)).min(1),
+      }),
+    )
+    .default([]),
   log: z
     .strictObject({
       /** Env: `LOG_LEVEL`. Unset: `info` for workers, `warn` for commands with a live display. */

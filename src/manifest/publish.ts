@@ -3,6 +3,7 @@
  * swapped last, so readers see either the previous run or the complete new one.
  */
 import type { ObjectStore } from '../storage/index.js';
+import { isCorrenteError } from '../shared/errors.js';
 import { currentKey, manifestKey } from './layout.js';
 import { currentPointerSchema, parseManifest, type CurrentPointer, type Manifest } from './manifest.js';
 import type { TableRef } from '../shared/table-schema.js';
@@ -34,7 +35,11 @@ export async function publishManifest(store: ObjectStore, manifest: Manifest, si
 
 /** The table's current pointer, or undefined when nothing was published yet. */
 export async function readCurrentPointer(store: ObjectStore, bucket: string, table: TableRef, signal?: AbortSignal): Promise<CurrentPointer | undefined> {
-  const bytes = await store.getBytes(bucket, currentKey(table), { signal });
+  const bytes = await store.getBytes(bucket, currentKey(table), { signal }).catch((err: unknown) => {
+    // No bucket yet: nothing was ever published there.
+    if (isCorrenteError(err) && err.code === 'STORAGE_BUCKET_MISSING') return undefined;
+    throw err;
+  });
   if (!bytes) return undefined;
   return currentPointerSchema.parse(JSON.parse(bytes.toString('utf8')));
 }

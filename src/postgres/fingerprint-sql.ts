@@ -44,7 +44,8 @@ function metricSql(col: ColumnSpec, metric: FingerprintMetric): string {
     case 'days':
       return `sum(${c} - DATE '1970-01-01') FILTER (WHERE isfinite(${c}))`;
     case 'micros':
-      return `sum(extract(epoch FROM ${c}) * 1000000) FILTER (WHERE isfinite(${c}))`;
+      // Scaled once on the aggregate: extract() is exact (numeric) and the sum stays exact.
+      return `(sum(extract(epoch FROM ${c})) FILTER (WHERE isfinite(${c}))) * 1000000`;
     case 'posinf':
       return `count(*) FILTER (WHERE ${c} = 'infinity')`;
     case 'neginf':

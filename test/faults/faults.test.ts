@@ -24,6 +24,7 @@ import {
   activeCopyPid,
   closeDuck,
   closedPort,
+  crashLine,
   createFactsTable,
   createSandbox,
   enqueueRun,
@@ -282,7 +283,13 @@ describe('fault injection', () => {
       );
       expect(killed.rows[0]?.ok).toBe(true);
       const tFault = Date.now();
-      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 120_000, worker);
+      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 120_000, worker).catch((err: unknown) => {
+        if (!worker!.alive()) {
+          row.outcome = 'worker process crashed; run stuck in exporting';
+          note(row, `worker died: ${crashLine(worker!) ?? 'no error line'}`);
+        }
+        throw err;
+      });
       note(row, `export attempts ${st.attempts ?? '?'}${st.error ? `, last error ${st.error.code}` : ''}`);
       row.outcome = st.state === 'published' ? 'published after job retry' : `failed (${st.error?.code}: ${st.error?.message})`;
       expect(st.state, JSON.stringify(st.error)).toBe('published');

@@ -32,7 +32,10 @@ export const BUCKET = 'bronze';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value other than undefined; throws after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns a value other than undefined; throws after `timeoutMs`.
+ * Errors from `probe` are retried, except those with `fatal: true`.
+ */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -41,6 +44,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const v = await probe();
       if (v !== undefined) return v;
     } catch (err) {
+      if ((err as { fatal?: boolean }).fatal) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {
@@ -199,8 +203,15 @@ export function spawnWorker(env: Env, cwd: string, args: readonly string[] = [])
     exited,
     alive: () => exitInfo === undefined,
     logs: () => tail.text,
-    waitForLog: (re, timeoutMs) => waitFor(`worker log ${re}`, () => (re.test(tail.text) ? true : exitInfo ? Promise.reject(new Error('worker exited')) : undefined), timeoutMs, 100).then(() => undefined),
+    waitForLog: (re, timeoutMs) => waitFor(`worker log ${re}`, () => (re.test(tail.text) ? true : exitInfo ? Promise.reject(Object.assign(new Error('worker exited'), { fatal: true })) : undefined), timeoutMs, 100).then(() => undefined),
   };
+}
+
+/** The first `Error ...` line of a worker's output after it died, for the report. */
+export function crashLine(worker: SpawnedWorker): string | undefined {
+  if (worker.alive()) return undefined;
+  const line = worker.logs().split('\n').find((l) => /^\w*Error\b.*:/.test(l) || /Unhandled|uncaught/i.test(l));
+  return line?.trim();
 }
 
 /** SIGKILLs (by pid) every child this module started that is still running. */
@@ -395,7 +406,7 @@ export async function parquetStats(paths: readonly string[]): Promise<DataStats>
     SELECT count(*)::VARCHAR AS rows, count(DISTINCT id)::VARCHAR AS distinct_ids, sum(id)::VARCHAR AS sum_id,
            sum(amount)::VARCHAR AS sum_amount, count(label)::VARCHAR AS labels,
            count(*) FILTER (WHERE label = '')::VARCHAR AS empty_labels,
-           sum(epoch_us(at))::VARCHAR AS sum_at
+           sum(epoch_us("at"))::VARCHAR AS sum_at
     FROM read_parquet([${list}], hive_partitioning = false)`);
   const row = reader.getRowObjectsJS()[0] as Record<string, string | null>;
   return {
@@ -545,7 +556,10 @@ export async function waitForState(env: Env, schema: string, runId: string, stat
       `run ${runId} to reach ${states.join('/')}`,
       async () => {
         const s = await tableStatus(env.REDIS_URL!, env.CORRENTE_REDIS_PREFIX!, runId, schema);
-        return s && states.includes(s.state) ? s : undefined;
+        if (s && states.includes(s.state)) return s;
+        // Nothing will move the run on if the only worker died: fail now, with its log.
+        if (worker && !worker.alive()) throw Object.assign(new Error(`the worker process (pid ${worker.pid}) exited`), { fatal: true });
+        return undefined;
       },
       timeoutMs,
       250,

@@ -1,0 +1,25 @@
+/**
+ * Starts a migration run: records it and enqueues one export per table. Tables already
+ * being exported by another run are marked skipped rather than exported twice.
+ */
+import type { TableRef } from '../src/shared/table-schema.js';
+import { enqueueExports, type CorrenteQueues, type EnqueuedExport } from './queues.js';
+import type { RunStore } from './run-store.js';
+
+export interface MigrationTarget {
+  table: TableRef;
+  layer: 'bronze' | 'silver' | 'gold';
+  columns: Record<string, { as: 'text' }>;
+}
+
+export async function enqueueMigration(queues: CorrenteQueues, runs: RunStore, runId: string, targets: readonly MigrationTarget[]): Promise<EnqueuedExport[]> {
+  await runs.createRun(runId, targets.map((t) => t.table));
+  const enqueued = await enqueueExports(
+    queues,
+    targets.map((t) => ({ runId, table: t.table, layer: t.layer, ...(Object.keys(t.columns).length ? { columns: t.columns } : {}) })),
+  );
+  for (const e of enqueued.filter((x) => !x.added && x.existingRunId !== runId)) {
+    await runs.update(runId, e.table, { state: 'skipped', error: { code: 'DUPLICATE', message: `already being exported by run ${e.existingRunId ?? '?'}` } });
+  }
+  return enqueued;
+}

@@ -1,0 +1,29 @@
+/**
+ * BullMQ processor for the `schedule` queue: each firing of a schedule starts a
+ * migration run of its tables (the nightly refresh), named after the schedule.
+ */
+import type { Job } from 'bullmq';
+import { configuredTables } from '../src/config/index.js';
+import { formatTableRef, parseTableRef } from '../src/shared/table-schema.js';
+import { enqueueMigration, parseJobData, scheduleJobSchema, type ScheduleJobData } from '../queues/index.js';
+import type { WorkerContext } from './worker-context.js';
+
+/** `<scheduleId>-<yyyymmddThhmmZ>`: the same firing always maps to the same run. */
+export function scheduledRunId(scheduleId: string, firedAt: Date): string {
+  return `${scheduleId}-${firedAt.toISOString().replace(/[-:]/g, '').slice(0, 13)}Z`;
+}
+
+export function createScheduleProcessor(ctx: WorkerContext) {
+  return async (job: Job<ScheduleJobData>): Promise<{ runId: string; queued: number }> => {
+    const data = parseJobData(scheduleJobSchema, job.data, 'schedule');
+    const runId = scheduledRunId(data.scheduleId, new Date(job.timestamp));
+    const configured = configuredTables(ctx.config);
+    const targets = data.tables.map((name) => {
+      const table = parseTableRef(name);
+      return configured.find((c) => formatTableRef(c.table) === formatTableRef(table)) ?? { table, layer: 'bronze' as const, columns: {} };
+    });
+    const enqueued = await enqueueMigration(ctx.queues, ctx.runs, runId, targets);
+    ctx.logger.info({ scheduleId: data.scheduleId, runId, tables: targets.length }, 'scheduled migration enqueued');
+    return { runId, queued: enqueued.filter((e) => e.added).length };
+  };
+}
