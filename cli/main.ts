@@ -15,6 +15,14 @@ import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 
+// The AWS SDK warns on every S3 call under Node 20 (support ends in 2027); that notice is
+// for us, not for users, and would break the one-line error contract on stderr.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(warning instanceof Error ? warning.message : warning).startsWith('NodeVersionSupportWarning')) return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input or configuration, 3 a service is unreachable. */
 function exitCodeFor(err: unknown): number {
   if (!isCorrenteError(err)) return 1;

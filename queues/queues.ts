@@ -86,6 +86,11 @@ export async function enqueueExports(queues: CorrenteQueues, jobs: readonly Expo
   for (const data of jobs) {
     exportJobSchema.parse(data);
     const jobId = exportJobId(data.runId, data.table);
+    // BullMQ returns the existing job for a repeated id or a deduplicated add, so look first.
+    if (await queues.export.getJob(jobId)) {
+      out.push({ table: data.table, jobId, added: false, existingRunId: data.runId });
+      continue;
+    }
     const job = await queues.export.add('export', data, { jobId, deduplication: { id: exportDedupId(data.table) } });
     const added = job.id === jobId;
     const existing = added ? undefined : await queues.export.getJob(job.id!);

@@ -28,8 +28,8 @@ export async function demoCommand(ctx: CliContext, flags: { rows?: string; resee
     }
     if (ctx.config.storage.kind === 'local') {
       const lake = resolve(ctx.config.storage.lakeDir);
-      process.stdout.write(`\nQuery it (DuckDB CLI or any DuckDB client), e.g.:\n  SELECT date_trunc('month', date) AS month, sum(quantity) FROM read_parquet('${lake}/${bucket}/core/fact_demand_daily/run=*/part-*.parquet') GROUP BY 1 ORDER BY 1;\n`);
-      process.stdout.write(`(a table directory holds one run=... folder per kept run; _current.json names the published one)\n`);
+      process.stdout.write(`\nQuery it (DuckDB CLI or any DuckDB client), e.g.:\n  SELECT date_trunc('month', date) AS month, sum(quantity) FROM read_parquet('${lake}/${bucket}/core/fact_demand_daily/run-*/part-*.parquet') GROUP BY 1 ORDER BY 1;\n`);
+      process.stdout.write(`(a table directory holds one run-... folder per kept run; _current.json names the published one)\n`);
     }
   } finally {
     await store.close();

@@ -52,9 +52,9 @@ export function renderGcReport(report: GarbageReport): string {
     const where = `${t.bucket}/${t.prefix}`;
     if (t.skipped !== undefined) lines.push(`${where}: skipped: ${t.skipped}`);
     for (const r of t.removed) {
-      lines.push(`${where}: ${verb} run=${r.runId} (${r.reason}, ${plural(r.objects, 'object')}, ${formatBytes(r.bytes)})`);
+      lines.push(`${where}: ${verb} run-${r.runId} (${r.reason}, ${plural(r.objects, 'object')}, ${formatBytes(r.bytes)})`);
     }
-    for (const n of t.notes) lines.push(`${where}: kept run=${n.runId}: ${n.note}`);
+    for (const n of t.notes) lines.push(`${where}: kept run-${n.runId}: ${n.note}`);
   }
   for (const b of report.buckets) {
     if (b.status === 'missing') lines.push(`${b.bucket}: bucket does not exist, nothing to collect`);

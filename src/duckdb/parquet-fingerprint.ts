@@ -66,7 +66,7 @@ export function buildParquetFingerprintSql(schema: TableSchema, files: readonly 
     for (const m of metricsFor(col.type)) parts.push(`(${metricSql(col, m)})::VARCHAR AS ${metricAlias(i, m)}`);
   });
   const list = `[${files.map(quoteLiteral).join(', ')}]`;
-  return `SELECT ${parts.join(', ')} FROM read_parquet(${list})`;
+  return `SELECT ${parts.join(', ')} FROM read_parquet(${list}, hive_partitioning = false)`;
 }
 
 /** Computes the fingerprint of the given Parquet files (empty list: an empty table). */

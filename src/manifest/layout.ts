@@ -2,10 +2,10 @@
  * Where things live in a bucket:
  *
  * ```
- * <schema>/<table>/run=<runId>/part-00000.parquet   data files of one run
- * <schema>/<table>/run=<runId>/_chunks/00000.json   chunked exports: one result per finished chunk
- * <schema>/<table>/run=<runId>/_staged.json         written after upload, before verification
- * <schema>/<table>/run=<runId>/_manifest.json       written last: the run is complete
+ * <schema>/<table>/run-<runId>/part-00000.parquet   data files of one run
+ * <schema>/<table>/run-<runId>/_chunks/00000.json   chunked exports: one result per finished chunk
+ * <schema>/<table>/run-<runId>/_staged.json         written after upload, before verification
+ * <schema>/<table>/run-<runId>/_manifest.json       written last: the run is complete
  * <schema>/<table>/_current.json                    pointer to the published run readers use
  * ```
  */
@@ -26,9 +26,9 @@ export function tablePrefix(ref: TableRef): string {
   return `${encodeKeySegment(ref.schema)}/${encodeKeySegment(ref.name)}/`;
 }
 
-/** `<schema>/<table>/run=<runId>/` */
+/** `<schema>/<table>/run-<runId>/` */
 export function runPrefix(ref: TableRef, runId: string): string {
-  return `${tablePrefix(ref)}run=${runId}/`;
+  return `${tablePrefix(ref)}run-${runId}/`;
 }
 
 export function partKey(ref: TableRef, runId: string, index: number): string {
@@ -59,5 +59,5 @@ export function currentKey(ref: TableRef): string {
 
 /** The run id inside a key under a table prefix, if any. */
 export function runIdOfKey(key: string): string | undefined {
-  return /\/run=([^/]+)\//.exec(key)?.[1];
+  return /\/run-([^/]+)\//.exec(key)?.[1];
 }

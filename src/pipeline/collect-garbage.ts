@@ -16,7 +16,7 @@
  *   the run's JSON objects (`_staged.json`, `_chunks/<n>.json`, ...). A run with neither
  *   is kept, and the report says why.
  *
- * Every key under `run=<id>/` belongs to that run, whatever its name. A removed run's
+ * Every key under `run-<id>/` belongs to that run, whatever its name. A removed run's
  * `_manifest.json` is deleted before its other objects, so an interrupted gc leaves a run
  * that looks unfinished (removed by a later gc, once old enough), never a manifest naming
  * missing files.
@@ -168,7 +168,7 @@ function hours(ms: number): string {
   return `${h < 10 ? h.toFixed(1) : Math.round(h)} h`;
 }
 
-/** Splits a bucket listing into tables and their runs; keys outside `run=` dirs are not runs. */
+/** Splits a bucket listing into tables and their runs; keys outside `run-` dirs are not runs. */
 function groupByTable(objects: readonly ObjectInfo[]): TableObjects[] {
   const tables = new Map<string, TableObjects>();
   for (const object of objects) {
@@ -178,7 +178,7 @@ function groupByTable(objects: readonly ObjectInfo[]): TableObjects[] {
     let table = tables.get(prefix);
     const third = segments[2]!;
     const isCurrent = segments.length === 3 && third === CURRENT_NAME;
-    const runId = segments.length >= 4 && third.startsWith('run=') ? third.slice('run='.length) : undefined;
+    const runId = segments.length >= 4 && third.startsWith('run-') ? third.slice('run-'.length) : undefined;
     if (!isCurrent && (runId === undefined || runId === '')) continue;
     if (!table) {
       table = { prefix, hasCurrent: false, runs: new Map() };
@@ -198,11 +198,11 @@ function groupByTable(objects: readonly ObjectInfo[]): TableObjects[] {
   return [...tables.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
 }
 
-/** The run id of a key `<schema>/<table>/run=<id>/...` under `prefix`, if it is one. */
+/** The run id of a key `<schema>/<table>/run-<id>/...` under `prefix`, if it is one. */
 function runIdUnder(prefix: string, key: string): string | undefined {
   if (!key.startsWith(prefix)) return undefined;
   const third = key.slice(prefix.length).split('/')[0] ?? '';
-  return third.startsWith('run=') && key.length > prefix.length + third.length ? third.slice('run='.length) : undefined;
+  return third.startsWith('run-') && key.length > prefix.length + third.length ? third.slice('run-'.length) : undefined;
 }
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -377,7 +377,7 @@ async function collectTable(store: ObjectStore, bucket: string, table: TableObje
   const unfinished: RunObjects[] = [];
   for (const runId of runIds) {
     const run = table.runs.get(runId)!;
-    const manifestKey = `${table.prefix}run=${runId}/${MANIFEST_NAME}`;
+    const manifestKey = `${table.prefix}run-${runId}/${MANIFEST_NAME}`;
     if (!run.objects.some((o) => o.key === manifestKey)) {
       unfinished.push(run);
       continue;
@@ -454,7 +454,7 @@ async function removeRun(
   options: TableOptions,
 ): Promise<RemovedRun | string> {
   const { signal } = options;
-  const runPrefix = `${prefix}run=${run.runId}/`;
+  const runPrefix = `${prefix}run-${run.runId}/`;
   if (options.dryRun) {
     return { runId: run.runId, reason, objects: run.objects.length, bytes: run.objects.reduce((n, o) => n + o.size, 0) };
   }

@@ -20,13 +20,13 @@ export interface PublishedSummary {
 export async function queryPublished(store: ObjectStore, bucket: string, table: TableRef): Promise<PublishedSummary> {
   const manifest = await currentManifest(store, bucket, table);
   const files = manifest.files.map((f) => store.localPath(bucket, f.key) ?? f.uri);
-  const sql = `SELECT count(*) FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`;
+  const sql = `SELECT count(*) FROM read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`;
   const local = manifest.files.every((f) => store.localPath(bucket, f.key) !== undefined);
   let rows = manifest.totals.rows;
   if (local) {
     const duck = await openDuckSession({ threads: 2 });
     try {
-      rows = Number((await duck.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`))[0]?.n ?? 0);
+      rows = Number((await duck.rows(`SELECT count(*)::BIGINT AS n FROM read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`))[0]?.n ?? 0);
     } finally {
       duck.close();
     }

@@ -14,14 +14,22 @@ const UNREACHABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREA
 /** SQLSTATEs after which a new attempt can succeed. */
 const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
 
-/** Where we tried to connect, without the password. */
+/**
+ * Where we tried to connect, without the password: `host:port/database` from a URL or a
+ * libpq keyword/value string, else the redacted text.
+ */
 export function describeTarget(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname}`;
-  } catch {
-    return redactUrls(url);
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    try {
+      const u = new URL(url);
+      return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname}`;
+    } catch {
+      return redactUrls(url);
+    }
   }
+  const kv = new Map([...url.matchAll(/(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+  if (kv.has('host') || kv.has('dbname')) return `${kv.get('host') ?? 'localhost'}:${kv.get('port') ?? '5432'}/${kv.get('dbname') ?? ''}`;
+  return redactUrls(url);
 }
 
 /** Maps an error thrown by `pg` to a CorrenteError (returns CorrenteErrors unchanged). */

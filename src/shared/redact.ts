@@ -2,11 +2,17 @@
  * Removes credentials from text before it is logged, stored in Redis or shown to a user.
  */
 
-/** Replaces the password in any `scheme://user:password@host` URL inside `text`. */
+/**
+ * Hides passwords in connection strings inside `text`: `scheme://user:pw@host`, a
+ * scheme-less `user:pw@host`, and libpq keyword/value `password=pw`. The password ends
+ * at the last '@' before the host (drivers split there too), so a raw '@' inside it is
+ * hidden as well.
+ */
 export function redactUrls(text: string): string {
-  // The password ends at the last '@' before the host (drivers split there too), so a
-  // raw '@' inside the password is hidden as well.
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^\s/]*)@/gi, '$1:***@');
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^\s/]*)@/gi, '$1:***@')
+    .replace(/(^|[\s'"(=,])([^\s:/@'"(=,]+):([^\s/]*)@(?=[^\s@]*$|[^\s@]*[\s'")])/g, '$1$2:***@')
+    .replace(/\b(password|pass|pwd)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&;]+)/gi, '$1=***');
 }
 
 /** Replaces every occurrence of each secret (ignoring empty ones) with `***`. */

@@ -105,16 +105,26 @@ afterAll(async () => {
 
 interface CaseOptions {
   timeoutMs: number;
+  /**
+   * A known product bug makes this case fail (see `bug`): it runs as `it.fails`, so the
+   * suite stays green while the bug is there and turns red once it is fixed (then drop it).
+   */
+  knownBug?: string;
 }
 
 /** One fault case: a matrix row is filled in by `fn` and recorded whatever happens. */
-function faultCase(id: string, fault: string, fn: (row: FaultRow, ctx: TestContext) => Promise<void>, { timeoutMs }: CaseOptions): void {
-  it(`${id}. ${fault}`, async (ctx) => {
+function faultCase(id: string, fault: string, fn: (row: FaultRow, ctx: TestContext) => Promise<void>, { timeoutMs, knownBug }: CaseOptions): void {
+  const test = knownBug ? it.fails : it;
+  test(`${id}. ${fault}`, async (ctx) => {
     const row: FaultRow = { id, fault, runs: 0, outcome: 'not reached', recovered: 'no', rowsLost: null, duplicates: null, recoverSeconds: null, result: 'pass', notes: '' };
     try {
       await fn(row, ctx);
+      if (knownBug) row.result = `UNEXPECTED PASS (it.fails): was the bug fixed? ${knownBug}`;
     } catch (err) {
-      if (!row.result.startsWith('skipped')) row.result = `FAIL: ${String((err as Error).message ?? err).split('\n')[0]!.slice(0, 200)}`;
+      const first = String((err as Error).message ?? err).split('\n')[0]!.slice(0, 200);
+      if (row.result.startsWith('skipped')) throw err;
+      row.result = knownBug ? `fails: product bug (${knownBug})` : `FAIL: ${first}`;
+      if (knownBug) note(row, `assertion: ${first}`);
       throw err;
     } finally {
       matrix.push(row);
@@ -194,7 +204,7 @@ async function startS3WithProxy(): Promise<S3Setup> {
 }
 
 const isPartUpload = (runId: string) => (r: { method: string; url: string }): boolean =>
-  r.method === 'PUT' && decodeURIComponent(r.url).includes(`/run=${runId}/part-`);
+  r.method === 'PUT' && decodeURIComponent(r.url).includes(`/run-${runId}/part-`);
 
 // ---------------------------------------------------------------------------------------
 
@@ -266,43 +276,55 @@ describe('fault injection', () => {
     }
   }, { timeoutMs: 300_000 });
 
-  faultCase('c', "Postgres: the worker's COPY backend is terminated mid-export", async (row) => {
+  /**
+   * Whether the worker survives depends on whether a chunk-file write is in flight when
+   * the COPY error arrives (bug 1 below: about 2 times in 3 here), so the fault is
+   * injected in up to C_TRIALS runs in a row; every one must publish complete data.
+   */
+  const C_TRIALS = 3;
+  faultCase('c', `Postgres: the worker's COPY backend is terminated mid-export (${C_TRIALS} runs)`, async (row) => {
     const sb = await createSandbox('c', { yaml: baseYaml() });
     const lake = localLake(sb.lakeDir);
     let worker: SpawnedWorker | undefined;
     try {
       worker = spawnWorker(sb.env, sb.cwd);
-      const runId = newRunId('c');
-      await enqueueRun(sb.env, sb.cwd, schema, runId);
-      row.runs = 1;
-      const pid = await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
-      // The brief's query, narrowed to this pid (other suites may be exporting at the same time).
-      const killed = await db.admin.query(
-        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'corrente' AND query LIKE 'COPY%' AND pid = $1`,
-        [pid],
-      );
-      expect(killed.rows[0]?.ok).toBe(true);
-      const tFault = Date.now();
-      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 120_000, worker).catch((err: unknown) => {
-        if (!worker!.alive()) {
-          row.outcome = 'worker process crashed; run stuck in exporting';
-          note(row, `worker died: ${crashLine(worker!) ?? 'no error line'}`);
-        }
-        throw err;
-      });
-      note(row, `export attempts ${st.attempts ?? '?'}${st.error ? `, last error ${st.error.code}` : ''}`);
-      row.outcome = st.state === 'published' ? 'published after job retry' : `failed (${st.error?.code}: ${st.error?.message})`;
-      expect(st.state, JSON.stringify(st.error)).toBe('published');
+      const recoveries: number[] = [];
+      const attempts: string[] = [];
+      for (let trial = 1; trial <= C_TRIALS; trial++) {
+        const runId = newRunId(`c${trial}`);
+        await enqueueRun(sb.env, sb.cwd, schema, runId);
+        row.runs++;
+        const pid = await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
+        // The brief's query, narrowed to this pid (other suites may be exporting at the same time).
+        const killed = await db.admin.query(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'corrente' AND query LIKE 'COPY%' AND pid = $1`,
+          [pid],
+        );
+        expect(killed.rows[0]?.ok).toBe(true);
+        const tFault = Date.now();
+        const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 120_000, worker).catch((err: unknown) => {
+          if (!worker!.alive()) {
+            row.outcome = `worker process crashed in run ${trial}; run stuck in 'exporting'`;
+            note(row, `worker died: ${crashLine(worker!) ?? 'no error line'}`);
+          }
+          throw err;
+        });
+        attempts.push(String(st.attempts ?? '?'));
+        row.outcome = st.state === 'published' ? 'published after job retry' : `failed (${st.error?.code}: ${st.error?.message})`;
+        expect(st.state, JSON.stringify(st.error)).toBe('published');
+        recoveries.push(secondsSince(tFault));
+        expect(st.attempts ?? 0).toBeGreaterThanOrEqual(2);
+        expectComplete(await inspectPublished(lake, schema), row, runId);
+      }
       row.recovered = 'yes';
-      row.recoverSeconds = secondsSince(tFault);
-      expect(st.attempts ?? 0).toBeGreaterThanOrEqual(2);
-      expectComplete(await inspectPublished(lake, schema), row, runId);
+      row.recoverSeconds = Math.max(...recoveries);
+      note(row, `export attempts per run ${attempts.join(', ')}; time to recover is the worst of ${C_TRIALS}`);
     } finally {
       await stopWorker(worker);
       await sb.cleanup();
       lake.close();
     }
-  }, { timeoutMs: 180_000 });
+  }, { timeoutMs: 240_000, knownBug: 'bug 1: worker crashes on ERR_STREAM_DESTROYED when a COPY fails mid-stream' });
 
   faultCase('d', 'Postgres down at job start (worker DATABASE_URL on a closed port)', async (row) => {
     const sb = await createSandbox('d', { yaml: baseYaml() });
@@ -470,7 +492,7 @@ describe('fault injection', () => {
       await sb.cleanup();
       await close();
     }
-  }, { timeoutMs: 240_000 });
+  }, { timeoutMs: 240_000, knownBug: 'bug 2: a job aborted at the end of the shutdown grace fails for good (non-retryable ABORTED) instead of being retried' });
 
   faultCase('h', 'kill -9 of the worker mid-export; a new worker recovers the stalled job', async (row) => {
     const sb = await createSandbox('h', { yaml: baseYaml() });
@@ -484,11 +506,11 @@ describe('fault injection', () => {
       row.runs = 1;
       await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
       // Let a few parts land in the lake first.
-      await waitFor('a part file of the run', async () => ((await lake.list(`${schema}/facts/run=${runId}/`)).some((k) => k.endsWith('.parquet')) ? true : undefined), 30_000, 50).catch(() => undefined);
+      await waitFor('a part file of the run', async () => ((await lake.list(`${schema}/facts/run-${runId}/`)).some((k) => k.endsWith('.parquet')) ? true : undefined), 30_000, 50).catch(() => undefined);
       worker.child.kill('SIGKILL');
       const tKill = Date.now();
       await worker.exited;
-      const leftovers = await lake.list(`${schema}/facts/run=${runId}/`);
+      const leftovers = await lake.list(`${schema}/facts/run-${runId}/`);
       const midView = await inspectPublished(lake, schema);
       expect(midView.pointerBytes, 'nothing published by the killed attempt').toBeUndefined();
       note(row, `${leftovers.length} object(s) of the killed attempt in the lake`);

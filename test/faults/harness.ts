@@ -458,7 +458,7 @@ export async function inspectPublished(lake: LakeAccess, schema: string): Promis
       if (!all.includes(f.key)) problems.push(`${key} lists missing file ${f.key}`);
     }
   }
-  const orphans = all.filter((k) => /\/run=/.test(k) && !referenced.has(k) && !k.endsWith('/_staged.json'));
+  const orphans = all.filter((k) => /\/run-/.test(k) && !referenced.has(k) && !k.endsWith('/_staged.json'));
   if (!pointerBytes) return { pointerBytes, problems, orphans };
   const pointer = JSON.parse(pointerBytes.toString('utf8')) as { runId: string; manifestKey: string; files: string[] };
   const manifestBytes = await lake.get(pointer.manifestKey);
@@ -470,7 +470,7 @@ export async function inspectPublished(lake: LakeAccess, schema: string): Promis
   if (manifest.runId !== pointer.runId) problems.push(`pointer run ${pointer.runId} but manifest run ${manifest.runId}`);
   const manifestKeys = manifest.files.map((f) => f.key).sort();
   if (JSON.stringify([...pointer.files].sort()) !== JSON.stringify(manifestKeys)) problems.push('pointer files differ from manifest files');
-  if (pointer.files.some((k) => !k.includes(`/run=${pointer.runId}/`))) problems.push('pointer lists files outside its run prefix');
+  if (pointer.files.some((k) => !k.includes(`/run-${pointer.runId}/`))) problems.push('pointer lists files outside its run prefix');
   if (manifest.verification?.status !== 'passed') problems.push(`manifest verification is ${manifest.verification?.status}`);
   const scratch = await mkdtemp(join(tmpdir(), 'corrente-faults-read-'));
   try {

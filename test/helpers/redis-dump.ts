@@ -52,7 +52,7 @@ export async function dumpRedisPrefix(prefix: string, url = TEST_REDIS_URL): Pro
           parts.push(...(await redis.smembersBuffer(key)));
           break;
         case 'zset':
-          parts.push(...(await redis.zrangeBuffer(key, 0, -1, 'WITHSCORES')));
+          parts.push(...(await redis.zrangeBuffer(key, '0', '-1', 'WITHSCORES')));
           break;
         case 'stream': {
           const entries = (await redis.xrangeBuffer(key, '-', '+')) as unknown as [Buffer, Buffer[]][];

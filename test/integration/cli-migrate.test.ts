@@ -83,7 +83,7 @@ const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const qid = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 /**
  * One published file, read as a plain Parquet file. Published files live under
- * `run=<id>/`, which DuckDB would otherwise add as a hive-partition column.
+ * `run-<id>/`, which DuckDB would otherwise add as a hive-partition column.
  */
 const parquet = (file: string): string => `read_parquet(${lit(file)}, hive_partitioning = false)`;
 
@@ -132,7 +132,7 @@ beforeAll(async () => {
   await db.admin.query(`CREATE TABLE ${qid(schema)}.nopk (k int, label text, amount numeric(12,2))`);
   await db.admin.query(`INSERT INTO ${qid(schema)}.nopk SELECT g, 'label ' || (g % 10), g / 4.0 FROM generate_series(1, 1000) g`);
   await db.admin.query(`INSERT INTO ${qid(schema)}.nopk SELECT g, 'label ' || (g % 10), g / 4.0 FROM generate_series(1, 500) g`);
-  // A column named like the run=<id>/ directory level of the lake layout.
+  // A column named like the run-<id>/ directory level of the lake layout.
   await db.admin.query(`CREATE TABLE ${qid(schema)}.has_run (id int PRIMARY KEY, run text)`);
   await db.admin.query(`INSERT INTO ${qid(schema)}.has_run SELECT g, 'value ' || g FROM generate_series(1, 100) g`);
 });
@@ -175,7 +175,7 @@ describe('corrente migrate --inline --json: the happy path', () => {
     // Published: exactly one pointer, for this table, naming this run.
     const pointers = await currentPointersUnder(s.lakeDir);
     expect(pointers).toEqual([join(s.lakeDir, 'bronze', schema, 't', '_current.json')]);
-    expect(t.files.every((f) => f.includes(`${sep}run=${run.runId}${sep}`))).toBe(true);
+    expect(t.files.every((f) => f.includes(`${sep}run-${run.runId}${sep}`))).toBe(true);
 
     // The files hold the table's data (an independent reader, not corrente's verifier).
     const expected = (await db.admin.query(`SELECT count(*)::int AS n, count(note)::int AS notes, sum(amount)::text AS total FROM ${qid(schema)}.t`)).rows[0];
@@ -326,11 +326,10 @@ describe('corrente migrate: awkward identifiers', () => {
     expect(v).toMatchObject({ table: ref, ok: true, sourceChanged: false, rows: 300 });
   });
 
-  // PRODUCT BUG: published files live under `.../run=<runId>/`, and the verifier reads them
-  // with DuckDB's `read_parquet([...])` without `hive_partitioning = false`, so DuckDB
-  // replaces a real column named `run` with the directory's run id. Verification then
-  // fails (column "run" hash/len mismatch) and the table can never be published.
-  it.fails('migrates a table with a column named "run" (collides with the run=<id>/ directory)', async () => {
+  // Run directories used to be named `run=<id>`, which DuckDB read as a hive partition and
+  // which replaced a real column named `run`; they are `run-<id>` now, and corrente reads
+  // with hive partitioning off.
+  it('migrates a table with a column named "run"', async () => {
     const s = await sandbox();
     const r = await runCli(['migrate', '--tables', `${schema}.has_run`, '--inline', '--json'], s.env, { cwd: s.cwd });
     const run = JSON.parse(r.stdout) as RunJson;
@@ -389,11 +388,11 @@ describe('corrente migrate: idempotent enqueueing with a separate worker', () =>
   // PRODUCT BUG: enqueueExports() decides `added` by `job.id === jobId`, but BullMQ's
   // Queue.add returns the EXISTING job (same id) when the job id or dedup key is already
   // present, so a repeated `--run-id` is reported as "1 table(s) queued" / added: true.
-  it.fails('reports the repeated enqueue as 0 queued / already in progress (human output)', () => {
+  it('reports the repeated enqueue as 0 queued / already in progress (human output)', () => {
     expect(second.stdout, describeResult(second)).toMatch(/run fixed1: 0 table\(s\) queued/);
   });
 
-  it.fails('reports the repeated enqueue as added: false (--json)', () => {
+  it('reports the repeated enqueue as added: false (--json)', () => {
     const out = JSON.parse(secondJson.stdout) as EnqueueJson;
     expect(out.queued).toEqual([{ table: ref, added: false }]);
   });
@@ -430,8 +429,8 @@ describe('corrente migrate: idempotent enqueueing with a separate worker', () =>
 
     // No duplicate work: one run directory for the table, and the other run stayed skipped.
     const tableDir = join(s.lakeDir, 'bronze', schema, 'idem');
-    const runDirs = (await readdir(tableDir)).filter((n) => n.startsWith('run='));
-    expect(runDirs).toEqual(['run=fixed1']);
+    const runDirs = (await readdir(tableDir)).filter((n) => n.startsWith('run-'));
+    expect(runDirs).toEqual(['run-fixed1']);
     expect(await currentPointersUnder(s.lakeDir)).toEqual([join(tableDir, '_current.json')]);
     const other = okJson<RunJson[]>(await runCli(['status', otherRunId, '--json'], s.env, { cwd: s.cwd }));
     expect(other[0]!.tables[0]).toMatchObject({ state: 'skipped' });

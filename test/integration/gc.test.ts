@@ -65,7 +65,7 @@ class Lake {
 
   /** Dummy parquet parts, each of a different size. */
   async parts(prefix: string, runId: string, names: readonly string[]): Promise<string[]> {
-    const keys = names.map((n) => `${prefix}run=${runId}/${n}`);
+    const keys = names.map((n) => `${prefix}run-${runId}/${n}`);
     for (const [i, key] of keys.entries()) await this.put(key, `PAR1${'x'.repeat(100 + i * 37)}PAR1`);
     return keys;
   }
@@ -73,11 +73,11 @@ class Lake {
   async published(prefix: string, runId: string, publishedAt: Date, parts = 2): Promise<void> {
     const keys = await this.parts(prefix, runId, Array.from({ length: parts }, (_, i) => `part-${String(i).padStart(5, '0')}.parquet`));
     const manifest = makeManifest(this.bucket, prefix, runId, keys, { exportedAt: new Date(publishedAt.getTime() - 60_000), publishedAt });
-    await this.put(`${prefix}run=${runId}/_manifest.json`, JSON.stringify(manifest, null, 2));
+    await this.put(`${prefix}run-${runId}/_manifest.json`, JSON.stringify(manifest, null, 2));
   }
 
   async staged(prefix: string, runId: string, exportedAt: Date, fileKeys: readonly string[]): Promise<void> {
-    await this.put(`${prefix}run=${runId}/_staged.json`, JSON.stringify(makeManifest(this.bucket, prefix, runId, fileKeys, { exportedAt })));
+    await this.put(`${prefix}run-${runId}/_staged.json`, JSON.stringify(makeManifest(this.bucket, prefix, runId, fileKeys, { exportedAt })));
   }
 
   /** A chunk record like `exportChunk` writes: started at `startedAt`, written `seconds` later. */
@@ -89,27 +89,27 @@ class Lake {
       database: '127.0.0.1:5432/test',
       snapshotTime: new Date(startedAt.getTime() - 60_000).toISOString(),
       estimatedRows: 10,
-      files: [{ key: `${prefix}run=${runId}/part-${String(n).padStart(5, '0')}-00000.parquet`, rows: 5, bytes: 10, sha256: '0'.repeat(64) }],
+      files: [{ key: `${prefix}run-${runId}/part-${String(n).padStart(5, '0')}-00000.parquet`, rows: 5, bytes: 10, sha256: '0'.repeat(64) }],
       startedAt: startedAt.toISOString(),
       exportSeconds: seconds,
     };
-    await this.put(`${prefix}run=${runId}/_chunks/${String(n).padStart(5, '0')}.json`, JSON.stringify(record));
+    await this.put(`${prefix}run-${runId}/_chunks/${String(n).padStart(5, '0')}.json`, JSON.stringify(record));
   }
 
   async current(prefix: string, runId: string, publishedAt: Date): Promise<void> {
     const pointer: CurrentPointer = {
       runId,
-      manifestKey: `${prefix}run=${runId}/_manifest.json`,
+      manifestKey: `${prefix}run-${runId}/_manifest.json`,
       snapshotTime: publishedAt.toISOString(),
       publishedAt: publishedAt.toISOString(),
-      files: [...this.sizes.keys()].filter((k) => k.startsWith(`${prefix}run=${runId}/part-`)),
+      files: [...this.sizes.keys()].filter((k) => k.startsWith(`${prefix}run-${runId}/part-`)),
     };
     await this.put(`${prefix}_current.json`, JSON.stringify(pointer));
   }
 
   /** Objects and bytes under one run, as written. */
   runTotals(prefix: string, runId: string): { objects: number; bytes: number } {
-    const entries = [...this.sizes].filter(([k]) => k.startsWith(`${prefix}run=${runId}/`));
+    const entries = [...this.sizes].filter(([k]) => k.startsWith(`${prefix}run-${runId}/`));
     return { objects: entries.length, bytes: entries.reduce((n, [, s]) => n + s, 0) };
   }
 }
@@ -203,7 +203,7 @@ async function buildLake(lake: Lake, now: Date): Promise<Expected> {
   remove(FORECASTS, fc[1]!.id, 'superseded');
   removed.sort((a, b) => (a.prefix === b.prefix ? (a.runId < b.runId ? -1 : 1) : a.prefix < b.prefix ? -1 : 1));
 
-  const gone = (key: string): boolean => removed.some((r) => key.startsWith(`${r.prefix}run=${r.runId}/`));
+  const gone = (key: string): boolean => removed.some((r) => key.startsWith(`${r.prefix}run-${r.runId}/`));
   const sorted = (ids: string[]): string[] => [...ids].sort();
   return {
     removed,
@@ -337,7 +337,7 @@ function describeGc(backend: Backend): void {
 
     if (backend.uploads === 'done') {
       it('removes stale temp files of interrupted local writes', async () => {
-        const dir = join(root!, bucket, ...DIM.split('/').filter(Boolean), `run=${expected.kept[DIM]![1]}`);
+        const dir = join(root!, bucket, ...DIM.split('/').filter(Boolean), `run-${expected.kept[DIM]![1]}`);
         const stale = join(dir, '.part-00001.parquet.tmp-0123456789ab');
         const fresh = join(dir, '.part-00002.parquet.tmp-ba9876543210');
         await writeFile(stale, 'partial');
@@ -443,10 +443,10 @@ describe('corrente gc (CLI)', () => {
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const lines = out.stdout.trim().split('\n');
-    const removedLines = lines.filter((l) => l.includes(': would remove run='));
+    const removedLines = lines.filter((l) => l.includes(': would remove run-'));
     expect(removedLines).toHaveLength(expected.removed.length);
     for (const [i, r] of expected.removed.entries()) {
-      expect(removedLines[i]).toMatch(new RegExp(`^bronze/${r.prefix}: would remove run=${r.runId} \\(${r.reason}, ${r.objects} objects, [0-9.]+ (B|KiB)\\)$`));
+      expect(removedLines[i]).toMatch(new RegExp(`^bronze/${r.prefix}: would remove run-${r.runId} \\(${r.reason}, ${r.objects} objects, [0-9.]+ (B|KiB)\\)$`));
     }
     expect(lines.at(-1)).toMatch(new RegExp(`^dry run: would remove ${expected.removed.length} runs \\(`));
     expect(lines).toContain('silver: bucket does not exist, nothing to collect');
@@ -467,7 +467,7 @@ describe('corrente gc (CLI)', () => {
     const out = await cli(['gc', '--keep', '1']);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/removed 7 runs/);
-    expect(out.stdout).toContain(`bronze/${FORECASTS}: removed run=${expected.kept[FORECASTS]![1]} (superseded`);
+    expect(out.stdout).toContain(`bronze/${FORECASTS}: removed run-${expected.kept[FORECASTS]![1]} (superseded`);
   });
 
   it('warns when --older-than-hours is shorter than a job may run', async () => {

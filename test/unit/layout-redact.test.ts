@@ -21,7 +21,7 @@ describe('encodeKeySegment', () => {
     ['ünïcödé 😀', 'ünïcödé 😀'],
     ['we"ird', 'we"ird'],
     ["it's", "it's"],
-    ['run=x', 'run=x'],
+    ['run-x', 'run-x'],
   ])('%j -> %j', (name, encoded) => {
     expect(encodeKeySegment(name)).toBe(encoded);
   });
@@ -70,10 +70,10 @@ describe('key layout', () => {
   const ref = { schema: 'Core', name: 'dim item/2024' };
   it('builds the documented keys', () => {
     expect(tablePrefix(ref)).toBe('Core/dim item%2F2024/');
-    expect(runPrefix(ref, 'r1')).toBe('Core/dim item%2F2024/run=r1/');
-    expect(partKey(ref, 'r1', 7)).toBe('Core/dim item%2F2024/run=r1/part-00007.parquet');
-    expect(stagedKey(ref, 'r1')).toBe('Core/dim item%2F2024/run=r1/_staged.json');
-    expect(manifestKey(ref, 'r1')).toBe('Core/dim item%2F2024/run=r1/_manifest.json');
+    expect(runPrefix(ref, 'r1')).toBe('Core/dim item%2F2024/run-r1/');
+    expect(partKey(ref, 'r1', 7)).toBe('Core/dim item%2F2024/run-r1/part-00007.parquet');
+    expect(stagedKey(ref, 'r1')).toBe('Core/dim item%2F2024/run-r1/_staged.json');
+    expect(manifestKey(ref, 'r1')).toBe('Core/dim item%2F2024/run-r1/_manifest.json');
     expect(currentKey(ref)).toBe('Core/dim item%2F2024/_current.json');
   });
 
