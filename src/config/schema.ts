@@ -80,11 +80,11 @@ export const configSchema = z.strictObject({
       /** Parquet compression codec. */
       compression: z.enum(['zstd', 'snappy']).default('zstd'),
       /** Rows per Parquet row group. */
-      rowGroupRows: positiveInt.default(122_880),
+      rowGroupRows: positiveInt.default(61_440),
       /** Uncompressed source bytes per Parquet file; files are cut at the next row after this. */
       fileTargetMb: positiveInt.default(64),
       /** DuckDB memory budget per export, MB. */
-      duckdbMemoryMb: positiveInt.default(256),
+      duckdbMemoryMb: positiveInt.default(128),
       /** DuckDB threads per export. */
       duckdbThreads: positiveInt.default(2),
       /** Largest single row (CSV line) accepted, MB. */

@@ -6,7 +6,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CorrenteError } from '../shared/errors.js';
 
 export interface DuckSessionOptions {
-  /** Memory budget, MB. @defaultValue 256 */
+  /** Memory budget, MB. @defaultValue 128 */
   memoryMb?: number;
   /** Worker threads. @defaultValue 2 */
   threads?: number;
@@ -26,12 +26,16 @@ export interface DuckSession {
 /** Opens an in-memory DuckDB. */
 export async function openDuckSession(options: DuckSessionOptions = {}): Promise<DuckSession> {
   const settings: Record<string, string> = {
-    memory_limit: `${options.memoryMb ?? 256}MB`,
+    memory_limit: `${options.memoryMb ?? 128}MB`,
     threads: String(options.threads ?? 2),
     // Order is not needed for correctness, but keeping it makes files reproducible.
     preserve_insertion_order: 'true',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
+    // Return freed memory to the OS after each statement instead of caching it: one
+    // export runs many conversions, and cached peaks otherwise add up in RSS (measured:
+    // 317 MB vs 227 MB after four 600k-row conversions).
+    allocator_flush_threshold: '16MB',
   };
   if (options.tempDir) settings.temp_directory = options.tempDir;
   const instance = await DuckDBInstance.create(':memory:', settings);

@@ -33,6 +33,8 @@ import {
   killStrayChildren,
   localLake,
   newRunId,
+  runDirOf,
+  runParts,
   runCli,
   s3Lake,
   sleep,
@@ -204,7 +206,7 @@ async function startS3WithProxy(): Promise<S3Setup> {
 }
 
 const isPartUpload = (runId: string) => (r: { method: string; url: string }): boolean =>
-  r.method === 'PUT' && decodeURIComponent(r.url).includes(`/run-${runId}/part-`);
+  r.method === 'PUT' && runParts([decodeURIComponent(r.url.split('?')[0]!)], runId).length === 1;
 
 // ---------------------------------------------------------------------------------------
 
@@ -506,11 +508,11 @@ describe('fault injection', () => {
       row.runs = 1;
       await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
       // Let a few parts land in the lake first.
-      await waitFor('a part file of the run', async () => ((await lake.list(`${schema}/facts/run-${runId}/`)).some((k) => k.endsWith('.parquet')) ? true : undefined), 30_000, 50).catch(() => undefined);
+      await waitFor('a part file of the run', async () => (runParts(await lake.list(`${schema}/facts/`), runId).length > 0 ? true : undefined), 30_000, 50).catch(() => undefined);
       worker.child.kill('SIGKILL');
       const tKill = Date.now();
       await worker.exited;
-      const leftovers = await lake.list(`${schema}/facts/run-${runId}/`);
+      const leftovers = (await lake.list(`${schema}/facts/`)).filter((k) => runDirOf(k) === runId);
       const midView = await inspectPublished(lake, schema);
       expect(midView.pointerBytes, 'nothing published by the killed attempt').toBeUndefined();
       note(row, `${leftovers.length} object(s) of the killed attempt in the lake`);

@@ -432,6 +432,19 @@ export interface PublishedView {
   orphans: string[];
 }
 
+/**
+ * The run id of a key under a run directory (`run-<id>/`; `run=<id>/` in older layouts),
+ * or undefined.
+ */
+export function runDirOf(key: string): string | undefined {
+  return /(?:^|\/)run[-=]([^/]+)\//.exec(key)?.[1];
+}
+
+/** Keys of one run's Parquet files among `keys`. */
+export function runParts(keys: readonly string[], runId: string): string[] {
+  return keys.filter((k) => runDirOf(k) === runId && k.endsWith('.parquet'));
+}
+
 interface ManifestLike {
   runId: string;
   files: { key: string; rows: number; sha256: string }[];
@@ -458,7 +471,8 @@ export async function inspectPublished(lake: LakeAccess, schema: string): Promis
       if (!all.includes(f.key)) problems.push(`${key} lists missing file ${f.key}`);
     }
   }
-  const orphans = all.filter((k) => /\/run-/.test(k) && !referenced.has(k) && !k.endsWith('/_staged.json'));
+  // Run metadata (staged manifest, chunk results) is bookkeeping, not data.
+  const orphans = all.filter((k) => runDirOf(k) !== undefined && !referenced.has(k) && !k.endsWith('/_staged.json') && !k.includes('/_chunks/'));
   if (!pointerBytes) return { pointerBytes, problems, orphans };
   const pointer = JSON.parse(pointerBytes.toString('utf8')) as { runId: string; manifestKey: string; files: string[] };
   const manifestBytes = await lake.get(pointer.manifestKey);
@@ -470,7 +484,7 @@ export async function inspectPublished(lake: LakeAccess, schema: string): Promis
   if (manifest.runId !== pointer.runId) problems.push(`pointer run ${pointer.runId} but manifest run ${manifest.runId}`);
   const manifestKeys = manifest.files.map((f) => f.key).sort();
   if (JSON.stringify([...pointer.files].sort()) !== JSON.stringify(manifestKeys)) problems.push('pointer files differ from manifest files');
-  if (pointer.files.some((k) => !k.includes(`/run-${pointer.runId}/`))) problems.push('pointer lists files outside its run prefix');
+  if (pointer.files.some((k) => runDirOf(k) !== pointer.runId)) problems.push('pointer lists files outside its run prefix');
   if (manifest.verification?.status !== 'passed') problems.push(`manifest verification is ${manifest.verification?.status}`);
   const scratch = await mkdtemp(join(tmpdir(), 'corrente-faults-read-'));
   try {

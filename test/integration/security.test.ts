@@ -497,7 +497,6 @@ describe('read only', () => {
     expectPublished(result, `${schema}.ro_big`, 500_000);
 
     const report = [...queries].map(([q, n]) => `${n}x ${q.slice(0, 160)}`).join('\n');
-    if (process.env.SEC_DEBUG) console.log(`samples ${samples}, backends ${backendsSeen}\n${report}`);
     expect(samples, 'pg_stat_activity was sampled during the export').toBeGreaterThan(10);
     expect(backendsSeen, 'corrente backends were observed').toBeGreaterThan(0);
     expect([...queries.keys()].some((q) => /^COPY \(SELECT .*\) TO STDOUT/i.test(q)), `a COPY was observed\n${report}`).toBe(true);

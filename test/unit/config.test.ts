@@ -47,10 +47,10 @@ describe('loadConfig defaults', () => {
     expect(config.storage.buckets).toEqual({ bronze: 'bronze', silver: 'silver', gold: 'gold' });
     expect(config.export).toEqual({
       compression: 'zstd',
-      rowGroupRows: 122_880,
+      rowGroupRows: 61_440,
       // The file-size default is being tuned; pin only its shape here.
       fileTargetMb: expect.any(Number),
-      duckdbMemoryMb: 256,
+      duckdbMemoryMb: 128,
       duckdbThreads: 2,
       maxRowMb: 256,
       verify: true,

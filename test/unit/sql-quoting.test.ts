@@ -140,7 +140,7 @@ describe('SQL builders quote every name', () => {
 
   it('buildParquetFingerprintSql lists files as quoted literals', () => {
     const sql = buildParquetFingerprintSql(schema, [PARQUET_PATH, "/tmp/a''b.parquet"]);
-    expect(sql).toContain(`read_parquet(['/tmp/o''hara"x/part-00000.parquet', '/tmp/a''''b.parquet'])`);
+    expect(sql).toContain(`read_parquet(['/tmp/o''hara"x/part-00000.parquet', '/tmp/a''''b.parquet'], hive_partitioning = false)`);
     const { literals, idents } = tokenize(sql);
     expect(literals).toContain("/tmp/a''b.parquet");
     for (const c of columns) expect(idents).toContain(c.name);
