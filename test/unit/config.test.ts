@@ -46,6 +46,7 @@ describe('loadConfig defaults', () => {
     expect(config.storage.s3.createBuckets).toBe(true);
     expect(config.storage.buckets).toEqual({ bronze: 'bronze', silver: 'silver', gold: 'gold' });
     expect(config.export).toEqual({
+      chunkMb: 1024,
       compression: 'zstd',
       rowGroupRows: 61_440,
       // The file-size default is being tuned; pin only its shape here.
