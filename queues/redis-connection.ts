@@ -24,13 +24,19 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
  */
 export async function assertRedisReachable(url: string, timeoutMs = 3_000): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => {});
+  // ioredis rejects connect() with a generic "Connection is closed"; the reason (refused,
+  // wrong password) arrives on the 'error' event.
+  let reason: Error | undefined;
+  probe.on('error', (e: Error) => {
+    reason ??= e;
+  });
   try {
     await probe.connect();
     await probe.ping();
-  } catch (err) {
+  } catch (caught) {
+    const err = reason ?? caught;
     const code = (err as NodeJS.ErrnoException).code;
-    const auth = /NOAUTH|WRONGPASS|invalid password/i.test((err as Error).message);
+    const auth = /NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test((err as Error).message);
     throw new CorrenteError(auth ? 'CONFIG_INVALID' : 'REDIS_UNREACHABLE', auth ? `Redis at ${where(url)} rejected the credentials` : `Cannot reach Redis at ${where(url)}${code ? ` (${code})` : ''}`, {
       cause: err,
       hint: auth ? 'Fix the password in REDIS_URL' : 'Check Redis is running and REDIS_URL points at it',

@@ -38,6 +38,13 @@ export function mapPgError(err: unknown, target: string, context: ErrorContext =
   const e = err as PgLikeError;
   const code = e?.code ?? (e?.errors?.[0] as PgLikeError | undefined)?.code;
   const msg = redactUrls(String(e?.message ?? err)).split('\n')[0] ?? '';
+  if (code === 'ERR_INVALID_URL') {
+    return new CorrenteError('CONFIG_INVALID', 'DATABASE_URL is not a valid connection URL', {
+      ...context,
+      cause: err,
+      hint: 'Use postgres://user:password@host:5432/database (percent-encode special characters in the password)',
+    });
+  }
   if (code && UNREACHABLE_NODE_CODES.has(code)) {
     return new CorrenteError('POSTGRES_UNREACHABLE', `Cannot reach PostgreSQL at ${target} (${code})`, {
       ...context,

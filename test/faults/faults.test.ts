@@ -496,6 +496,45 @@ describe('fault injection', () => {
     }
   }, { timeoutMs: 240_000, knownBug: 'bug 2: a job aborted at the end of the shutdown grace fails for good (non-retryable ABORTED) instead of being retried' });
 
+  /**
+   * Not in the original list: chunked exports (ranges exported by separate jobs from one
+   * shared snapshot, resumed from per-range results) are where a retry could duplicate or
+   * drop rows, so the S3 outage of case b is repeated on a chunked export, two workers.
+   */
+  faultCase('i', 'chunked export (5 ranges, 2 workers): S3 outage (connections reset) for 3 s during the range uploads', async (row) => {
+    const { s3, proxy, lake, close } = await startS3WithProxy();
+    const sb = await createSandbox('i', {
+      yaml: { export: { fileTargetMb: 2, chunkMb: 6 }, worker: { backoffMs: 2000, shutdownGraceSeconds: GRACE_SECONDS } },
+      s3: { endpoint: proxy.url, accessKey: s3.accessKey, secretKey: s3.secretKey },
+    });
+    const workers: SpawnedWorker[] = [];
+    try {
+      workers.push(spawnWorker(sb.env, sb.cwd), spawnWorker(sb.env, sb.cwd));
+      const runId = newRunId('i');
+      const uploading = proxy.waitForRequest(isPartUpload(runId), 90_000);
+      await enqueueRun(sb.env, sb.cwd, schema, runId);
+      row.runs = 1;
+      await uploading;
+      const tFault = Date.now();
+      await proxy.outage(3_000, 'reset');
+      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 180_000, workers[0]);
+      note(row, `${proxy.stats().resets} connections reset; ${String(st.chunks ?? '?')} ranges`);
+      row.outcome = st.state === 'published' ? 'published after range retries' : `failed (${st.error?.code}: ${st.error?.message})`;
+      expect(st.state, JSON.stringify(st.error)).toBe('published');
+      expect(Number(st.chunks ?? 0), 'the table was exported in ranges').toBeGreaterThan(1);
+      row.recovered = 'yes';
+      row.recoverSeconds = secondsSince(tFault);
+      const view = await inspectPublished(lake, schema);
+      expectComplete(view, row, runId);
+      note(row, `${view.files?.length ?? 0} files published, ${view.orphans.length} unreferenced object(s) left`);
+      for (const w of workers) expect(w.alive()).toBe(true);
+    } finally {
+      for (const w of workers) await stopWorker(w);
+      await sb.cleanup();
+      await close();
+    }
+  }, { timeoutMs: 240_000 });
+
   faultCase('h', 'kill -9 of the worker mid-export; a new worker recovers the stalled job', async (row) => {
     const sb = await createSandbox('h', { yaml: baseYaml() });
     const lake = localLake(sb.lakeDir);
