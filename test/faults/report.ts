@@ -30,7 +30,7 @@ export interface FaultRow {
 
 const cell = (v: string | number | null): string => (v === null ? '-' : String(v).replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
-export function renderMatrix(rows: readonly FaultRow[], header = ''): string {
+export function renderMatrix(rows: readonly FaultRow[], header = '', footer = ''): string {
   const sorted = [...rows].sort((a, b) => a.id.localeCompare(b.id));
   const lines = [
     header,
@@ -40,11 +40,12 @@ export function renderMatrix(rows: readonly FaultRow[], header = ''): string {
       `| ${cell(r.id)} | ${cell(r.fault)} | ${r.runs} | ${cell(r.outcome)} | ${r.recovered} | ${cell(r.rowsLost)} | ${cell(r.duplicates)} | ${cell(r.recoverSeconds === null ? null : r.recoverSeconds.toFixed(1))} | ${cell(r.result)} | ${cell(r.notes)} |`,
     ),
   ];
+  if (footer) lines.push('', footer);
   return `${lines.filter((l, i) => i > 0 || l !== '').join('\n')}\n`;
 }
 
-export async function writeReport(rows: readonly FaultRow[], header: string): Promise<string> {
-  const text = renderMatrix(rows, header);
+export async function writeReport(rows: readonly FaultRow[], header: string, footer = ''): Promise<string> {
+  const text = renderMatrix(rows, header, footer);
   await writeFile(REPORT_PATH, text);
   return text;
 }
