@@ -8,8 +8,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** The repository root (`dist/bench/..` / `..`). */
 export const REPO_ROOT = resolve(here, '..', '..');
-/** The compiled CLI the measurements run, exactly as users do. */
-export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 /** A compiled sibling of this file, e.g. `naive-child.js`. */
 export function benchScript(name: string): string {
   return join(here, name);

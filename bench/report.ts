@@ -140,12 +140,28 @@ export interface BenchResult {
   date: string;
   finishedAt: string;
   machine: Record<string, unknown>;
-  git: { commit: string | null; dirtyFiles: number | null; dirty: string[] | null; distBuiltAt: string | null; distHash: string | null };
+  git: GitInfo & { distBuiltAt: string | null; distHash: string | null };
   args: Omit<BenchArgs, 'help' | 'json'>;
   rows: number;
   dataset: Dataset | null;
   measurements: Measurement[];
   targets: TargetResult[];
+}
+
+export interface GitInfo {
+  commit: string | null;
+  dirtyFiles: number | null;
+  dirty: string[] | null;
+}
+
+/** Call at the start of a run (others commit while it runs): HEAD and uncommitted files. */
+export function captureGit(): GitInfo {
+  const dirty = git(['status', '--porcelain']);
+  return {
+    commit: git(['rev-parse', 'HEAD']),
+    dirtyFiles: dirty === null ? null : dirty.split('\n').filter(Boolean).length,
+    dirty: dirty === null ? null : dirty.split('\n').filter(Boolean).slice(0, 100),
+  };
 }
 
 export function buildResult(
@@ -154,19 +170,17 @@ export function buildResult(
   dataset: Dataset | null,
   ms: Measurement[],
   targets: TargetResult[],
+  gitAtStart: GitInfo,
   loadAtStart?: number[],
   code?: CodeSnapshot | null,
 ): BenchResult {
-  const dirty = git(['status', '--porcelain']);
   return {
     date: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: machineInfo(loadAtStart),
     // The working tree others are editing: the commit alone does not say what code ran.
     git: {
-      commit: git(['rev-parse', 'HEAD']),
-      dirtyFiles: dirty === null ? null : dirty.split('\n').filter(Boolean).length,
-      dirty: dirty === null ? null : dirty.split('\n').filter(Boolean).slice(0, 100),
+      ...gitAtStart,
       distBuiltAt: code?.builtAt ?? null,
       distHash: code?.hash ?? null,
     },

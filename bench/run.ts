@@ -13,13 +13,13 @@ import os from 'node:os';
 import { ArgsError, parseBenchArgs, USAGE, type MeasurementName } from './args.js';
 import { snapshotDist, type CodeSnapshot } from './code-snapshot.js';
 import { ensureDataset, type Dataset } from './dataset.js';
-import { measureCorrenteLocal, measureCorrenteS3, measureScaling, type CorrenteContext } from './measure-corrente.js';
+import { deleteActivePrefixes, measureCorrenteLocal, measureCorrenteS3, measureScaling, type CorrenteContext } from './measure-corrente.js';
 import { measureDuckdbRef } from './measure-duckdb-ref.js';
 import { measureLimit } from './measure-limit.js';
 import { measureNaive } from './measure-naive.js';
 import { ChildFailedError, killAllChildren } from './proc.js';
 import { openRedis } from './redis.js';
-import { buildResult, computeRatios, evaluateTargets, markdownTable, targetLines, writeResult } from './report.js';
+import { buildResult, captureGit, computeRatios, evaluateTargets, markdownTable, targetLines, writeResult } from './report.js';
 import { removeAllTempDirs, removeAllTempDirsSync } from './temp.js';
 import { failedMeasurement, log, type Measurement } from './types.js';
 
@@ -29,6 +29,8 @@ function onSignal(signal: NodeJS.Signals): void {
   interrupted = true;
   log(`${signal}: stopping child processes and removing temp dirs`);
   void killAllChildren(3_000)
+    .catch(() => {})
+    .then(() => deleteActivePrefixes())
     .catch(() => {})
     .finally(() => {
       removeAllTempDirsSync();
@@ -56,6 +58,7 @@ async function main(): Promise<number> {
 
   const startedAt = new Date();
   const loadAtStart = os.loadavg();
+  const gitAtStart = captureGit();
   const t0 = performance.now();
   const measurements: Measurement[] = [];
   let dataset: Dataset | null = null;
@@ -79,7 +82,7 @@ async function main(): Promise<number> {
         const out: Measurement[] = [];
         for (const w of args.workers) {
           try {
-            out.push(await measureScaling(ctx, w));
+            out.push(await measureScaling(ctx, w, args.rows));
           } catch (err) {
             out.push(asFailure('scaling', `scaling ${w}w`, err));
           }
@@ -106,7 +109,7 @@ async function main(): Promise<number> {
 
   computeRatios(measurements);
   const targets = evaluateTargets(measurements);
-  const result = buildResult(startedAt, args, dataset, measurements, targets, loadAtStart, code);
+  const result = buildResult(startedAt, args, dataset, measurements, targets, gitAtStart, loadAtStart, code);
   const path = writeResult(result);
   const failures = measurements.filter((m) => m.error);
 

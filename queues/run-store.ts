@@ -82,7 +82,8 @@ export class RunStore {
     const current = await this.#redis.hget(key, field);
     const base: TableStatus = current ? (JSON.parse(current) as TableStatus) : { table, state: 'queued', rows: 0, estimatedRows: -1, bytes: 0, files: 0, updatedAt: '' };
     const next = { ...base, ...patch, updatedAt: new Date().toISOString() };
-    await this.#redis.multi().hset(key, field, JSON.stringify(next)).expire(key, RUN_TTL_SECONDS).exec();
+    // hsetnx: a run whose record was lost (Redis restarted without persistence) stays listable.
+    await this.#redis.multi().hsetnx(key, '_createdAt', next.updatedAt).hset(key, field, JSON.stringify(next)).expire(key, RUN_TTL_SECONDS).exec();
   }
 
   /** Rows streamed so far by one chunk of a chunked export (chunks run in parallel). */

@@ -5,9 +5,10 @@
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import { exportChunk, exportTable, type ExportDeps, type ExportProgress } from '../src/pipeline/index.js';
-import { describeError, isCorrenteError, isRetryable } from '../src/shared/errors.js';
+import { describeError, isCorrenteError } from '../src/shared/errors.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
 import { enqueueChunkedExport, enqueueVerify, exportJobSchema, parseJobData, type ExportJobData } from '../queues/index.js';
+import { shouldRetry } from './job-failure.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface ExportJobResult {
@@ -68,13 +69,14 @@ export function createExportProcessor(ctx: WorkerContext) {
       return { rows: m.totals.rows, files: m.totals.files };
     } catch (err) {
       await pending;
-      const final = !isRetryable(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const retry = shouldRetry(err, signal);
+      const final = !retry || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.error({ err: { message: describeError(err), code: isCorrenteError(err) ? err.code : undefined }, final }, 'export failed');
       await ctx.runs.update(data.runId, data.table, {
         ...(final ? { state: 'failed' as const } : data.chunk ? {} : { state: 'queued' as const }),
         error: { code: isCorrenteError(err) ? err.code : 'INTERNAL', message: describeError(err) },
       });
-      if (!isRetryable(err)) throw new UnrecoverableError(describeError(err));
+      if (!retry) throw new UnrecoverableError(describeError(err));
       throw err;
     }
   };

@@ -2,7 +2,7 @@
  * Starts BullMQ workers for the chosen queues inside this process, with timeouts,
  * global concurrency per Postgres source, and a graceful-then-forceful close.
  */
-import { Worker, type Job, type Processor } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import { CorrenteError } from '../src/shared/errors.js';
 import { createRedis, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
@@ -35,10 +35,12 @@ function guard<T, R>(fn: Processor<T, R>, shutdown: AbortSignal, timeoutMs: numb
       return await fn(job, token, combined);
     } catch (err) {
       if (timeout.aborted) {
-        throw new CorrenteError('ABORTED', `Job ${job.id} exceeded worker.jobTimeoutMinutes (${Math.round(timeoutMs / 60000)} min)`, {
-          retryable: false,
-          hint: 'Raise worker.jobTimeoutMinutes, or split the table',
-        });
+        // Not retried: the next attempt would time out the same way.
+        throw new UnrecoverableError(
+          new CorrenteError('ABORTED', `Job ${job.id} exceeded worker.jobTimeoutMinutes (${Math.round(timeoutMs / 60000)} min)`, {
+            hint: 'Raise worker.jobTimeoutMinutes, or split the table (export.chunkMb)',
+          }).toLine(),
+        );
       }
       throw err;
     }

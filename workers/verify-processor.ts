@@ -5,9 +5,10 @@
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import { finalizeChunks, verifyAndPublish } from '../src/pipeline/index.js';
-import { describeError, isCorrenteError, isRetryable } from '../src/shared/errors.js';
+import { describeError, isCorrenteError } from '../src/shared/errors.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
 import { finalizeJobSchema, parseJobData, verifyJobSchema, type FinalizeJobData, type VerifyJobData } from '../queues/index.js';
+import { shouldRetry } from './job-failure.js';
 import type { WorkerContext } from './worker-context.js';
 
 export function createVerifyProcessor(ctx: WorkerContext) {
@@ -31,7 +32,8 @@ export function createVerifyProcessor(ctx: WorkerContext) {
       });
       return { published: publish.pointerMoved };
     } catch (err) {
-      const final = !isRetryable(err) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const retry = shouldRetry(err, signal);
+      const final = !retry || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.error({ err: { message: describeError(err) }, final }, 'verify failed');
       if (final) {
         await ctx.runs.update(data.runId, data.table, {
@@ -40,7 +42,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
           error: { code: isCorrenteError(err) ? err.code : 'INTERNAL', message: describeError(err) },
         });
       }
-      if (!isRetryable(err)) throw new UnrecoverableError(describeError(err));
+      if (!retry) throw new UnrecoverableError(describeError(err));
       throw err;
     }
   };

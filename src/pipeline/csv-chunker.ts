@@ -99,7 +99,11 @@ export async function* chunkCsv(source: AsyncIterable<Buffer>, options: CsvChunk
   let current: ChunkState | undefined;
   const open = (): ChunkState => {
     const path = join(options.dir, `chunk-${String(index).padStart(5, '0')}.csv`);
-    return { out: createWriteStream(path, { highWaterMark: 1 << 20 }), path, bytes: 0, records: 0, recordStart: 0, maxRecordBytes: 0 };
+    const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+    // A write still in flight when the source fails (and `finally` destroys the stream)
+    // reports its error on the stream; the source's error is the one that matters.
+    out.on('error', () => {});
+    return { out, path, bytes: 0, records: 0, recordStart: 0, maxRecordBytes: 0 };
   };
   const complete = async (state: ChunkState): Promise<CsvChunk> => {
     await finish(state.out);

@@ -130,14 +130,19 @@ export async function streamToParquet(
     await Promise.all(inFlight);
   } catch (err) {
     await Promise.allSettled(inFlight);
-    if (signal?.aborted) throw new CorrenteError('ABORTED', `Export of ${formatTableRef(req.table)} was cancelled`, { table: formatTableRef(req.table), cause: err, retryable: true });
+    if (signal?.aborted) throw aborted(req.table, err);
     throw firstError ?? mapPgError(err, pgTarget, { table: formatTableRef(req.table) });
   } finally {
     signal?.removeEventListener('abort', abort);
   }
-  if (firstError) throw firstError;
+  if (firstError) throw signal?.aborted ? aborted(req.table, firstError) : firstError;
   report('finishing', rowsDone, bytesRead, true);
   return files;
+}
+
+/** Cancellation (shutdown, job timeout) surfaces as one retryable error, whatever step it hit. */
+function aborted(table: TableRef, cause: unknown): CorrenteError {
+  return new CorrenteError('ABORTED', `Export of ${formatTableRef(table)} was cancelled`, { table: formatTableRef(table), cause, retryable: true });
 }
 
 /** DuckDB and most Parquet readers match column names case-insensitively. */
