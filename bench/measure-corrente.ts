@@ -189,7 +189,7 @@ export async function measureCorrenteLocal(ctx: CorrenteContext, verify: boolean
   const seconds = verify ? exportSeconds + verifySeconds : exportSeconds;
   const notes = verify
     ? [
-        `export ${exportSeconds.toFixed(2)} s + verify ${verifySeconds.toFixed(2)} s (verify adds ${((verifySeconds / exportSeconds) * 100).toFixed(0)}%); wall ${run.wallSeconds.toFixed(2)} s; verification ${t.verification}`,
+        `export with source checksums ${exportSeconds.toFixed(2)} s + verify job ${verifySeconds.toFixed(2)} s; wall ${run.wallSeconds.toFixed(2)} s; verification ${t.verification}`,
       ]
     : [`exportSeconds from migrate --json; wall (enqueue to published, incl. CLI start) ${run.wallSeconds.toFixed(2)} s`];
   return {
@@ -210,7 +210,6 @@ export async function measureCorrenteLocal(ctx: CorrenteContext, verify: boolean
       verification: t.verification,
       files: t.files.length,
       runId: run.runId,
-      ...(verify ? { verifyAddsPct: (verifySeconds / exportSeconds) * 100 } : {}),
     },
   };
 }

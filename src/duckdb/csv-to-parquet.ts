@@ -9,6 +9,8 @@ import type { DuckSession } from './duckdb-session.js';
 
 export interface ParquetWriteOptions {
   compression: 'zstd' | 'snappy';
+  /** zstd level; ignored for snappy. */
+  compressionLevel?: number;
   rowGroupRows: number;
   /** Longest CSV line in the chunk, bytes (sizes DuckDB's read buffer). */
   maxLineBytes: number;
@@ -112,7 +114,7 @@ export function buildCsvToParquetSql(schema: TableSchema, csvPath: string, parqu
     `max_line_size = ${lineLimit(opts)}, buffer_size = ${bufferSize(opts)}, columns = {${columns}})`;
   return (
     `COPY (SELECT ${select} FROM ${reader}) TO ${quoteLiteral(parquetPath)} ` +
-    `(FORMAT parquet, COMPRESSION ${opts.compression}, ROW_GROUP_SIZE ${opts.rowGroupRows})`
+    `(FORMAT parquet, COMPRESSION ${opts.compression}${opts.compression === 'zstd' && opts.compressionLevel ? `, COMPRESSION_LEVEL ${opts.compressionLevel}` : ''}, ROW_GROUP_SIZE ${opts.rowGroupRows})`
   );
 }
 

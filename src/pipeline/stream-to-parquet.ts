@@ -73,7 +73,7 @@ export async function streamToParquet(
           hint: 'Raise export.maxRowMb (memory use grows about 8x the largest row), or exclude the wide column with a view',
         });
       }
-      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
+      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
       const needed = memoryNeededMb(writeOpts);
       if (needed > memoryMb) {
         // A very wide row needs a larger read buffer than the usual budget allows.

@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
     expect(config.export).toEqual({
       chunkMb: 1024,
       compression: 'zstd',
+      compressionLevel: 6,
       rowGroupRows: 61_440,
       // The file-size default is being tuned; pin only its shape here.
       fileTargetMb: expect.any(Number),
