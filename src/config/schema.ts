@@ -103,6 +103,11 @@ export const configSchema = z.strictObject({
       workDir: z.string().optional(),
       /** Verify each export with DuckDB before publishing it. */
       verify: z.boolean().default(true),
+      /**
+       * How verification checks text, JSON, UUID, time and binary values: `md5` (any
+       * change) or `length` (counts and byte lengths; much cheaper for Postgres).
+       */
+      textChecksum: z.enum(['md5', 'length']).default('md5'),
       /** Published runs kept per table (older ones are removed by `gc`). */
       keepRuns: positiveInt.default(3),
     })

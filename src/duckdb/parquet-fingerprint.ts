@@ -2,7 +2,7 @@
  * The Parquet side of verification: DuckDB reads the written files and computes the same
  * fingerprints Postgres computed over the source (see `src/shared/fingerprint.ts`).
  */
-import { HASH_HEX_DIGITS, metricAlias, metricsFor, type FingerprintMetric, type TableFingerprint } from '../shared/fingerprint.js';
+import { HASH_HEX_DIGITS, metricAlias, metricsFor, type FingerprintMetric, type FingerprintOptions, type TableFingerprint } from '../shared/fingerprint.js';
 import { quoteIdent, quoteLiteral, type ColumnSpec, type TableSchema } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
 
@@ -60,27 +60,33 @@ function infProbe(col: ColumnSpec): string {
 }
 
 /** One SELECT over all files returning `rows` plus one VARCHAR per metric alias. */
-export function buildParquetFingerprintSql(schema: TableSchema, files: readonly string[]): string {
+export function buildParquetFingerprintSql(schema: TableSchema, files: readonly string[], options: FingerprintOptions = {}): string {
   const parts = ['count(*)::VARCHAR AS "rows"'];
   schema.columns.forEach((col, i) => {
-    for (const m of metricsFor(col.type)) parts.push(`(${metricSql(col, m)})::VARCHAR AS ${metricAlias(i, m)}`);
+    for (const m of metricsFor(col.type, options)) parts.push(`(${metricSql(col, m)})::VARCHAR AS ${metricAlias(i, m)}`);
   });
   const list = `[${files.map(quoteLiteral).join(', ')}]`;
   return `SELECT ${parts.join(', ')} FROM read_parquet(${list}, hive_partitioning = false)`;
 }
 
 /** Computes the fingerprint of the given Parquet files (empty list: an empty table). */
-export async function fingerprintParquet(session: DuckSession, schema: TableSchema, files: readonly string[], signal?: AbortSignal): Promise<TableFingerprint> {
+export async function fingerprintParquet(
+  session: DuckSession,
+  schema: TableSchema,
+  files: readonly string[],
+  signal?: AbortSignal,
+  options: FingerprintOptions = {},
+): Promise<TableFingerprint> {
   const columns: TableFingerprint['columns'] = {};
   if (files.length === 0) {
     for (const col of schema.columns) {
-      columns[col.name] = Object.fromEntries(metricsFor(col.type).map((m) => [m, m === 'n' || isCount(m) ? '0' : null]));
+      columns[col.name] = Object.fromEntries(metricsFor(col.type, options).map((m) => [m, m === 'n' || isCount(m) ? '0' : null]));
     }
     return { rows: '0', columns };
   }
-  const [row] = await session.rows(buildParquetFingerprintSql(schema, files), signal);
+  const [row] = await session.rows(buildParquetFingerprintSql(schema, files, options), signal);
   schema.columns.forEach((col, i) => {
-    columns[col.name] = Object.fromEntries(metricsFor(col.type).map((m) => [m, (row?.[metricAlias(i, m)] as string | null) ?? null]));
+    columns[col.name] = Object.fromEntries(metricsFor(col.type, options).map((m) => [m, (row?.[metricAlias(i, m)] as string | null) ?? null]));
   });
   return { rows: String(row?.rows ?? '0'), columns };
 }

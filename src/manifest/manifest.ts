@@ -40,6 +40,8 @@ export const manifestSchema = z.object({
   files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
   totals: z.object({ rows: z.number(), bytes: z.number(), files: z.number() }),
   sourceFingerprint: fingerprintSchema.optional(),
+  /** How the fingerprints treat text-like values (`export.textChecksum` at export time). */
+  textChecksum: z.enum(['md5', 'length']).default('md5'),
   verification: z.object({
     status: z.enum(['pending', 'passed', 'failed', 'skipped']),
     checkedAt: z.string().optional(),

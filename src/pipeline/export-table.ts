@@ -71,16 +71,13 @@ const chunkResultSchema = z.object({
 /** What a finished chunk leaves in storage. */
 export type ChunkResult = z.infer<typeof chunkResultSchema>;
 
-async function withWorkDir<T>(deps: ExportDeps, fn: (dir: string, duck: DuckSession) => Promise<T>): Promise<T> {
+async function withWorkDir<T>(deps: ExportDeps, fn: (dir: string, openDuck: (memoryMb: number) => Promise<DuckSession>) => Promise<T>): Promise<T> {
   const root = deps.config.workDir ?? tmpdir();
   await mkdir(root, { recursive: true });
   const dir = await mkdtemp(join(root, 'corrente-'));
-  let duck: DuckSession | undefined;
   try {
-    duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.duckdbThreads, tempDir: join(dir, 'duckdb') });
-    return await fn(dir, duck);
+    return await fn(dir, (memoryMb) => openDuckSession({ memoryMb, threads: deps.config.duckdbThreads, tempDir: join(dir, 'duckdb') }));
   } finally {
-    duck?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -89,8 +86,9 @@ async function withWorkDir<T>(deps: ExportDeps, fn: (dir: string, duck: DuckSess
 async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: TableSchema, filter?: RowFilter): Promise<TableFingerprint> {
   const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId });
   try {
-    const res = await s.client.query(buildFingerprintSql(schema, filter));
-    return readFingerprintRow(schema, res.rows[0] as Record<string, unknown>);
+    const options = { textChecksum: deps.config.textChecksum };
+    const res = await s.client.query(buildFingerprintSql(schema, filter, options));
+    return readFingerprintRow(schema, res.rows[0] as Record<string, unknown>, options);
   } catch (err) {
     throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(schema.table) });
   } finally {
@@ -109,7 +107,7 @@ async function exportRange(
   const fingerprint = deps.config.verify && session.snapshotId ? sourceFingerprint(deps, session.snapshotId, schema, target.filter) : undefined;
   // Observed below; avoid an unhandled rejection if the stream fails first.
   fingerprint?.catch(() => {});
-  const files = await withWorkDir(deps, (dir, duck) => streamToParquet(deps, target, schema, session.client, duck, dir, options));
+  const files = await withWorkDir(deps, (dir, openDuck) => streamToParquet(deps, target, schema, session.client, openDuck, dir, options));
   return fingerprint ? { files, fingerprint: await fingerprint } : { files };
 }
 
@@ -143,6 +141,7 @@ function buildManifest(
       files: parts.files.length,
     },
     ...(parts.fingerprint ? { sourceFingerprint: parts.fingerprint } : {}),
+    textChecksum: deps.config.textChecksum,
     verification: { status: parts.fingerprint ? 'pending' : 'skipped', mismatches: [] },
     timings: {
       startedAt: parts.startedAt,
@@ -290,9 +289,8 @@ export async function finalizeChunks(deps: ExportDeps, req: ExportRequest, total
   }
   const first = results[0]!;
   const columns = first.columns as Manifest['columns'];
-  const types = new Map(columns.map((c) => [c.name, c.type]));
   const fingerprints = results.map((r) => r.fingerprint as TableFingerprint | undefined);
-  const fingerprint = fingerprints.every((f) => f !== undefined) ? mergeFingerprints((c) => types.get(c)!, fingerprints as TableFingerprint[]) : undefined;
+  const fingerprint = fingerprints.every((f) => f !== undefined) ? mergeFingerprints(fingerprints as TableFingerprint[]) : undefined;
   const manifest = buildManifest(deps, req, {
     columns,
     primaryKey: first.primaryKey,

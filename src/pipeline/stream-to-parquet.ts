@@ -36,7 +36,7 @@ export async function streamToParquet(
   target: RangeTarget,
   schema: TableSchema,
   client: PgClient,
-  duck: DuckSession,
+  openDuck: (memoryMb: number) => Promise<DuckSession>,
   workDir: string,
   options: ExportCallOptions,
 ): Promise<ManifestFile[]> {
@@ -45,7 +45,6 @@ export async function streamToParquet(
   const req = { table: target.table };
   const cfg = deps.config;
   const maxRowBytes = cfg.maxRowMb * 1024 * 1024;
-  let memoryMb = cfg.duckdbMemoryMb;
   const pgTarget = describeTarget(deps.postgresUrl);
   const files: ManifestFile[] = [];
   const inFlight: Promise<void>[] = [];
@@ -74,15 +73,17 @@ export async function streamToParquet(
         });
       }
       const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
-      const needed = memoryNeededMb(writeOpts);
-      if (needed > memoryMb) {
-        // A very wide row needs a larger read buffer than the usual budget allows.
-        memoryMb = needed;
-        await duck.run(`SET memory_limit = '${memoryMb}MB'`);
+      // A fresh DuckDB per file: memory a conversion leaves cached is returned to the OS
+      // (one shared instance grew by ~20 MB per file, so RSS grew with the table). A very
+      // wide row needs a larger read buffer than the usual budget allows.
+      const duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(writeOpts)));
+      try {
+        const rows = await writeParquetFromCsv(duck, schema, chunk.path, parquetPath, writeOpts, signal);
+        await rm(chunk.path, { force: true });
+        return rows;
+      } finally {
+        duck.close();
       }
-      const rows = await writeParquetFromCsv(duck, schema, chunk.path, parquetPath, writeOpts, signal);
-      await rm(chunk.path, { force: true });
-      return rows;
     });
     conversionChain = converted.then(() => undefined, () => undefined);
     return converted.then(async (rows) => {

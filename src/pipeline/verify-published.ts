@@ -46,10 +46,11 @@ export async function verifyPublished(deps: VerifyPublishedDeps, bucket: string,
   const integrity = manifest.sourceFingerprint ? compareFingerprints(schema, manifest.sourceFingerprint, parquet) : [];
   const session = await openReadSession(deps.pool, { target: deps.postgresUrl });
   try {
-    const res = await session.client.query(buildFingerprintSql(schema)).catch((err: unknown) => {
+    const options = { textChecksum: manifest.textChecksum };
+    const res = await session.client.query(buildFingerprintSql(schema, undefined, options)).catch((err: unknown) => {
       throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(table) });
     });
-    const live = readFingerprintRow(schema, res.rows[0] as Record<string, unknown>);
+    const live = readFingerprintRow(schema, res.rows[0] as Record<string, unknown>, options);
     return { manifest, integrity, drift: compareFingerprints(schema, live, parquet) };
   } finally {
     await session.close();

@@ -55,7 +55,7 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
       await deps.store.getFile(manifest.bucket, f.key, dest, { signal });
       paths.push(dest);
     }
-    return await fingerprintParquet(duck, schemaOfManifest(manifest), paths, signal);
+    return await fingerprintParquet(duck, schemaOfManifest(manifest), paths, signal, { textChecksum: manifest.textChecksum });
   } finally {
     duck.close();
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * fingerprint over the export snapshot. Definitions mirror the DuckDB side in
  * `src/duckdb/parquet-fingerprint.ts`.
  */
-import { HASH_HEX_DIGITS, metricAlias, metricsFor, type FingerprintMetric, type TableFingerprint } from '../shared/fingerprint.js';
+import { HASH_HEX_DIGITS, metricAlias, metricsFor, type FingerprintMetric, type FingerprintOptions, type TableFingerprint } from '../shared/fingerprint.js';
 import { quoteIdent, type ColumnSpec, type TableSchema } from '../shared/table-schema.js';
 import { qualifiedName, type RowFilter } from './copy-sql.js';
 
@@ -64,21 +64,21 @@ function metricSql(col: ColumnSpec, metric: FingerprintMetric): string {
 }
 
 /** One SELECT returning `rows` plus one column per metric alias. */
-export function buildFingerprintSql(schema: TableSchema, filter?: RowFilter): string {
+export function buildFingerprintSql(schema: TableSchema, filter?: RowFilter, options: FingerprintOptions = {}): string {
   const parts = ['count(*) AS rows'];
   schema.columns.forEach((col, i) => {
-    for (const m of metricsFor(col.type)) parts.push(`(${metricSql(col, m)})::text AS ${metricAlias(i, m)}`);
+    for (const m of metricsFor(col.type, options)) parts.push(`(${metricSql(col, m)})::text AS ${metricAlias(i, m)}`);
   });
   const where = filter ? ` WHERE ${filter.sql}` : '';
   return `SELECT ${parts.join(', ')} FROM ${qualifiedName(schema)}${where}`;
 }
 
 /** Turns the single result row into a TableFingerprint keyed by column name. */
-export function readFingerprintRow(schema: TableSchema, row: Record<string, unknown>): TableFingerprint {
+export function readFingerprintRow(schema: TableSchema, row: Record<string, unknown>, options: FingerprintOptions = {}): TableFingerprint {
   const columns: TableFingerprint['columns'] = {};
   schema.columns.forEach((col, i) => {
     const fp: Record<string, string | null> = {};
-    for (const m of metricsFor(col.type)) {
+    for (const m of metricsFor(col.type, options)) {
       const v = row[metricAlias(i, m)];
       fp[m] = v === null || v === undefined ? null : String(v);
     }

@@ -38,6 +38,7 @@ function makeManifest(bucket: string, prefix: string, runId: string, fileKeys: r
     source: { database: '127.0.0.1:5432/test', snapshotTime: startedAt.toISOString(), estimatedRows: 10 },
     columns: [{ name: 'id', pgType: 'int8', nullable: false, parquetType: 'INT64', type: { kind: 'int64' } as never }],
     primaryKey: ['id'],
+    textChecksum: 'md5',
     files: fileKeys.map((key) => ({ key, uri: `x://${bucket}/${key}`, rows: 5, bytes: 10, sha256: '0'.repeat(64) })),
     totals: { rows: 5 * fileKeys.length, bytes: 10 * fileKeys.length, files: fileKeys.length },
     verification: { status: at.publishedAt ? 'passed' : 'pending', mismatches: [] },
