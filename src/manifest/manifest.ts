@@ -37,7 +37,17 @@ export const manifestSchema = z.object({
     }),
   ),
   primaryKey: z.array(z.string()),
-  files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+  files: z.array(
+    z.object({
+      key: z.string(),
+      uri: z.string(),
+      rows: z.number(),
+      bytes: z.number(),
+      sha256: z.string(),
+      /** Widest source row (CSV bytes) in the file: sizes DuckDB's memory when reading it back. */
+      maxRowBytes: z.number().optional(),
+    }),
+  ),
   totals: z.object({ rows: z.number(), bytes: z.number(), files: z.number() }),
   sourceFingerprint: fingerprintSchema.optional(),
   /** How the fingerprints treat text-like values (`export.textChecksum` at export time). */

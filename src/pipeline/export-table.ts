@@ -63,7 +63,7 @@ const chunkResultSchema = z.object({
   estimatedRows: z.number(),
   columns: z.array(z.any()),
   primaryKey: z.array(z.string()),
-  files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+  files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string(), maxRowBytes: z.number().optional() })),
   fingerprint: z.any().optional(),
   startedAt: z.string(),
   exportSeconds: z.number(),

@@ -69,7 +69,7 @@ export async function streamToParquet(
         const table = formatTableRef(schema.table);
         throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has a row of ${(chunk.maxRecordBytes / 1024 / 1024).toFixed(1)} MB, above export.maxRowMb (${cfg.maxRowMb})`, {
           table,
-          hint: 'Raise export.maxRowMb (memory use grows about 8x the largest row), or exclude the wide column with a view',
+          hint: 'Raise export.maxRowMb (worker memory grows to about 3-4x the widest row), or exclude the wide column with a view',
         });
       }
       const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
@@ -92,7 +92,7 @@ export async function streamToParquet(
       const [size, sha256] = await Promise.all([stat(parquetPath).then((s) => s.size), sha256File(parquetPath)]);
       await deps.store.putFile(bucket, key, parquetPath, { signal });
       await rm(parquetPath, { force: true });
-      files[chunk.index] = { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256 };
+      files[chunk.index] = { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256, maxRowBytes: chunk.maxRecordBytes };
       rowsDone += rows;
     }).catch((err: unknown) => {
       firstError ??= err;

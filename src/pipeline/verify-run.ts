@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
-import { fingerprintParquet, openDuckSession } from '../duckdb/index.js';
+import { fingerprintParquet, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
 import { publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../manifest/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
@@ -42,7 +42,8 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
   const local = manifest.files.map((f) => deps.store.localPath(manifest.bucket, f.key));
   const needsDownload = local.some((p) => p === undefined);
   const dir = needsDownload ? await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-')) : undefined;
-  const duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.duckdbThreads });
+  const widest = Math.max(0, ...manifest.files.map((f) => f.maxRowBytes ?? 0));
+  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.duckdbThreads });
   try {
     const paths: string[] = [];
     for (const [i, f] of manifest.files.entries()) {
