@@ -24,8 +24,7 @@
 import { CorrenteError, isCorrenteError } from '../shared/errors.js';
 import { noopLogger, type Logger } from '../shared/logger.js';
 import { currentPointerSchema, parseManifest, type CurrentPointer } from '../manifest/manifest.js';
-import type { ObjectInfo, ObjectStore } from '../storage/index.js';
-import { s3ErrorInfo } from '../storage/s3-errors.js';
+import { isUnsupportedByServer, type ObjectInfo, type ObjectStore } from '../storage/index.js';
 
 export interface GarbageOptions {
   /** Published runs kept per table besides the current one (`export.keepRuns`); at least 1. */
@@ -156,13 +155,6 @@ export function newestTimestampIn(json: unknown, depth = 0): number | undefined 
   return newest;
 }
 
-/** Whether `abortStaleUploads` failed because the server lacks the API (s3rver: 501 NotImplemented). */
-function isNotImplemented(err: unknown): boolean {
-  if (!isCorrenteError(err) || err.code !== 'STORAGE_IO') return false;
-  const { name, status } = s3ErrorInfo(err.cause);
-  return name === 'NotImplemented' || status === 501;
-}
-
 function hours(ms: number): string {
   const h = Math.max(0, ms) / 3_600_000;
   return `${h < 10 ? h.toFixed(1) : Math.round(h)} h`;
@@ -276,7 +268,7 @@ async function abortUploads(
     if (aborted > 0) logger.info({ bucket, aborted }, 'aborted stale uploads');
     return { bucket, status: 'done', aborted };
   } catch (err) {
-    if (!isNotImplemented(err)) throw err;
+    if (!isUnsupportedByServer(err)) throw err;
     logger.warn({ bucket }, 'object storage cannot list multipart uploads; stale uploads left alone');
     return { bucket, status: 'unsupported', aborted: 0, detail: (err as CorrenteError).message };
   }

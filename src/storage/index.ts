@@ -10,6 +10,7 @@ import { S3Store } from './s3-store.js';
 export type { ObjectInfo, ObjectStore, StoreCallOptions } from './object-store.js';
 export { LocalDirStore } from './local-dir-store.js';
 export { S3Store, type S3StoreOptions } from './s3-store.js';
+export { isUnsupportedByServer } from './s3-errors.js';
 
 /**
  * The store `config` selects: `kind: 'local'` writes under `lakeDir`, `kind: 's3'` talks

@@ -3,7 +3,7 @@
  * `cause` or an AggregateError) onto {@link CorrenteError} codes. Decisions use error
  * names, S3 `Code`s, HTTP statuses and errno codes, never message text.
  */
-import { CorrenteError } from '../shared/errors.js';
+import { CorrenteError, isCorrenteError } from '../shared/errors.js';
 import { redactSecrets } from '../shared/redact.js';
 import { abortedError, bucketMissingError, isAbort, missingObjectError } from './store-errors.js';
 
@@ -155,4 +155,14 @@ export function toS3StorageError(err: unknown, ctx: S3ErrorContext): CorrenteErr
     cause: err,
     retryable,
   });
+}
+
+/**
+ * Whether a store call failed because the server lacks that API (s3rver answers
+ * ListMultipartUploads with 501 NotImplemented), so callers can report it and go on.
+ */
+export function isUnsupportedByServer(err: unknown): boolean {
+  if (!isCorrenteError(err) || err.code !== 'STORAGE_IO') return false;
+  const { name, status } = s3ErrorInfo(err.cause);
+  return name === 'NotImplemented' || status === 501;
 }
