@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
       compression: 'zstd',
       compressionLevel: 6,
       rowGroupRows: 61_440,
+      textChecksum: 'md5',
       // The file-size default is being tuned; pin only its shape here.
       fileTargetMb: expect.any(Number),
       duckdbMemoryMb: 128,
