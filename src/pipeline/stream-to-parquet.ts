@@ -42,7 +42,6 @@ export async function streamToParquet(
 ): Promise<ManifestFile[]> {
   const { signal, onProgress } = options;
   const bucket = target.bucket;
-  const req = { table: target.table };
   const cfg = deps.config;
   const maxRowBytes = cfg.maxRowMb * 1024 * 1024;
   const pgTarget = describeTarget(deps.postgresUrl);
@@ -58,8 +57,8 @@ export async function streamToParquet(
   };
   let bytesRead = 0;
   let firstError: unknown;
-  // Conversions share one DuckDB connection, so they run one after another; uploads run
-  // beside the next conversion and beside the COPY stream.
+  // Conversions run one after another (both cores are already busy with COPY and DuckDB's
+  // own threads); uploads run beside the next conversion and beside the COPY stream.
   let conversionChain: Promise<void> = Promise.resolve();
   const handle = (chunk: CsvChunk): Promise<void> => {
     const parquetPath = join(workDir, `part-${String(chunk.index).padStart(5, '0')}.parquet`);
@@ -131,12 +130,12 @@ export async function streamToParquet(
     await Promise.all(inFlight);
   } catch (err) {
     await Promise.allSettled(inFlight);
-    if (signal?.aborted) throw aborted(req.table, err);
-    throw firstError ?? mapPgError(err, pgTarget, { table: formatTableRef(req.table) });
+    if (signal?.aborted) throw aborted(target.table, err);
+    throw firstError ?? mapPgError(err, pgTarget, { table: formatTableRef(target.table) });
   } finally {
     signal?.removeEventListener('abort', abort);
   }
-  if (firstError) throw signal?.aborted ? aborted(req.table, firstError) : firstError;
+  if (firstError) throw signal?.aborted ? aborted(target.table, firstError) : firstError;
   report('finishing', rowsDone, bytesRead, true);
   return files;
 }
