@@ -193,3 +193,22 @@ export async function listFilesRecursive(dir: string): Promise<string[]> {
 export async function currentPointersUnder(dir: string): Promise<string[]> {
   return (await listFilesRecursive(dir)).filter((p) => p.endsWith('/_current.json'));
 }
+
+/** One table in `migrate --json` / `status --json` output (what tests read). */
+export interface TableJson {
+  table: string;
+  state: string;
+  rows: number;
+  bytes: number;
+  files: string[];
+  checksums: string[];
+  verification: string | null;
+  error?: { code: string; message: string };
+}
+
+/** `migrate --json` output. */
+export interface RunJson {
+  runId: string;
+  ok: boolean;
+  tables: TableJson[];
+}

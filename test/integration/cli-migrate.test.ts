@@ -14,27 +14,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCliSandbox, currentPointersUnder, runCli, spawnCli, TEST_REDIS_URL, type CliResult, type CliSandbox, type SpawnedCli } from '../helpers/cli.js';
+import { createCliSandbox, currentPointersUnder, runCli, spawnCli, TEST_REDIS_URL, type CliResult, type CliSandbox, type RunJson, type SpawnedCli, type TableJson } from '../helpers/cli.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 
-// ---------------------------------------------------------------------------------------
-// Shapes of the CLI's --json output (only what the tests read).
-
-interface TableJson {
-  table: string;
-  state: string;
-  rows: number;
-  bytes: number;
-  files: string[];
-  checksums: string[];
-  verification: string | null;
-  error?: { code: string; message: string };
-}
-interface RunJson {
-  runId: string;
-  ok: boolean;
-  tables: TableJson[];
-}
 interface VerifyJson {
   table: string;
   runId: string;

@@ -31,6 +31,7 @@ import {
   runCli,
   TEST_REDIS_URL,
   type CliEnv,
+  type RunJson,
   type CliResult,
   type CliSandbox,
 } from '../helpers/cli.js';
@@ -40,23 +41,6 @@ import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const qid = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-
-// ---------------------------------------------------------------------------------------
-// Shapes of the CLI's --json output (only what the tests read).
-
-interface TableJson {
-  table: string;
-  state: string;
-  rows: number;
-  files: string[];
-  verification: string | null;
-  error?: { code: string; message: string };
-}
-interface RunJson {
-  runId: string;
-  ok: boolean;
-  tables: TableJson[];
-}
 
 function describeResult(r: CliResult): string {
   return `exit ${r.code} (signal ${r.signal}) after ${r.ms} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
