@@ -22,14 +22,17 @@ export async function demoCommand(ctx: CliContext, flags: { rows?: string; resee
   const store = createObjectStore(ctx.config.storage);
   try {
     const bucket = ctx.config.storage.buckets.bronze;
+    let factRun = '';
     for (const t of SAMPLE_TABLES) {
       const p = await queryPublished(store, bucket, t);
+      if (t.name === 'fact_demand_daily') factRun = p.runId;
       process.stdout.write(`  ${formatTableRef(t).padEnd(26)} ${p.rows.toLocaleString('en-US').padStart(12)} rows in ${p.files.length} file(s), run ${p.runId}\n`);
     }
     if (ctx.config.storage.kind === 'local') {
       const lake = resolve(ctx.config.storage.lakeDir);
-      process.stdout.write(`\nQuery it (DuckDB CLI or any DuckDB client), e.g.:\n  SELECT date_trunc('month', date) AS month, sum(quantity) FROM read_parquet('${lake}/${bucket}/core/fact_demand_daily/run-*/part-*.parquet') GROUP BY 1 ORDER BY 1;\n`);
-      process.stdout.write(`(a table directory holds one run-... folder per kept run; _current.json names the published one)\n`);
+      // The published run's own directory: a table keeps several runs side by side.
+      process.stdout.write(`\nQuery it (DuckDB CLI or any DuckDB client), e.g.:\n  SELECT date_trunc('month', date) AS month, sum(quantity) FROM read_parquet('${lake}/${bucket}/core/fact_demand_daily/run-${factRun}/*.parquet') GROUP BY 1 ORDER BY 1;\n`);
+      process.stdout.write(`(each table keeps one run-<id> folder per kept run; <table>/_current.json names the published one)\n`);
     }
   } finally {
     await store.close();
