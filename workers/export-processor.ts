@@ -4,12 +4,12 @@
  * per range as a flow and holds the snapshot for them. A chunk job exports its range.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import { exportChunk, exportTable, type ExportDeps, type ExportProgress } from '../src/pipeline/index.js';
+import { exportChunk, exportTable, type ExportProgress } from '../src/pipeline/index.js';
 import { describeError, isCorrenteError } from '../src/shared/errors.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
 import { enqueueChunkedExport, enqueueVerify, exportJobSchema, parseJobData, type ExportJobData } from '../queues/index.js';
 import { shouldRetry } from './job-failure.js';
-import type { WorkerContext } from './worker-context.js';
+import { exportDepsOf, type WorkerContext } from './worker-context.js';
 
 export interface ExportJobResult {
   rows?: number;
@@ -22,7 +22,7 @@ export function createExportProcessor(ctx: WorkerContext) {
     const data = parseJobData(exportJobSchema, job.data, 'export');
     const table = formatTableRef(data.table);
     const log = ctx.logger.child({ runId: data.runId, table, jobId: job.id, attempt: job.attemptsMade + 1, ...(data.chunk ? { chunk: data.chunk.index } : {}) });
-    const deps: ExportDeps = { pool: ctx.pool, postgresUrl: ctx.config.postgres.url, store: ctx.store, buckets: ctx.config.storage.buckets, config: ctx.config.export, logger: log };
+    const deps = exportDepsOf(ctx, log);
     const req = { runId: data.runId, table: data.table, layer: data.layer, ...(data.columns ? { columns: data.columns } : {}) };
     let pending: Promise<unknown> = Promise.resolve();
     const onProgress = (p: ExportProgress): void => {

@@ -3,8 +3,7 @@
  * migration run of its tables (the nightly refresh), named after the schedule.
  */
 import type { Job } from 'bullmq';
-import { configuredTables } from '../src/config/index.js';
-import { formatTableRef, parseTableRef } from '../src/shared/table-schema.js';
+import { resolveTables } from '../src/config/index.js';
 import { enqueueMigration, parseJobData, scheduleJobSchema, type ScheduleJobData } from '../queues/index.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -17,11 +16,7 @@ export function createScheduleProcessor(ctx: WorkerContext) {
   return async (job: Job<ScheduleJobData>): Promise<{ runId: string; queued: number }> => {
     const data = parseJobData(scheduleJobSchema, job.data, 'schedule');
     const runId = scheduledRunId(data.scheduleId, new Date(job.timestamp));
-    const configured = configuredTables(ctx.config);
-    const targets = data.tables.map((name) => {
-      const table = parseTableRef(name);
-      return configured.find((c) => formatTableRef(c.table) === formatTableRef(table)) ?? { table, layer: 'bronze' as const, columns: {} };
-    });
+    const targets = resolveTables(ctx.config, data.tables);
     const enqueued = await enqueueMigration(ctx.queues, ctx.runs, runId, targets);
     ctx.logger.info({ scheduleId: data.scheduleId, runId, tables: targets.length }, 'scheduled migration enqueued');
     return { runId, queued: enqueued.filter((e) => e.added).length };

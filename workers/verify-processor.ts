@@ -9,7 +9,7 @@ import { describeError, isCorrenteError } from '../src/shared/errors.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
 import { finalizeJobSchema, parseJobData, verifyJobSchema, type FinalizeJobData, type VerifyJobData } from '../queues/index.js';
 import { shouldRetry } from './job-failure.js';
-import type { WorkerContext } from './worker-context.js';
+import { exportDepsOf, type WorkerContext } from './worker-context.js';
 
 export function createVerifyProcessor(ctx: WorkerContext) {
   return async (job: Job<VerifyJobData | FinalizeJobData>, _token?: string, signal?: AbortSignal): Promise<{ published: boolean }> => {
@@ -18,7 +18,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
     const log = ctx.logger.child({ runId: data.runId, table: formatTableRef(data.table), jobId: job.id });
     try {
       if (finalize) {
-        const deps = { pool: ctx.pool, postgresUrl: ctx.config.postgres.url, store: ctx.store, buckets: ctx.config.storage.buckets, config: ctx.config.export, logger: log };
+        const deps = exportDepsOf(ctx, log);
         const { manifest: m } = await finalizeChunks(deps, { runId: finalize.runId, table: finalize.table, layer: finalize.layer }, finalize.chunks, signal);
         await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds });
       }

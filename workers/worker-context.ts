@@ -5,6 +5,7 @@
 import type { Config } from '../src/config/index.js';
 import { createPgPool, type PgPool } from '../src/postgres/index.js';
 import { createObjectStore, type ObjectStore } from '../src/storage/index.js';
+import type { ExportDeps } from '../src/pipeline/index.js';
 import type { Logger } from '../src/shared/logger.js';
 import { createQueues, createRedis, RunStore, type CorrenteQueues, type Redis } from '../queues/index.js';
 import { createSnapshotHolder, type SnapshotHolder } from './snapshot-holder.js';
@@ -20,6 +21,11 @@ export interface WorkerContext {
   /** Snapshots held open for the chunk jobs of chunked exports. */
   snapshots: SnapshotHolder;
   close(): Promise<void>;
+}
+
+/** The export pipeline's dependencies, taken from the context, logging to `logger`. */
+export function exportDepsOf(ctx: WorkerContext, logger: Logger): ExportDeps {
+  return { pool: ctx.pool, postgresUrl: ctx.config.postgres.url, store: ctx.store, buckets: ctx.config.storage.buckets, config: ctx.config.export, logger };
 }
 
 export function createWorkerContext(config: Readonly<Config>, logger: Logger): WorkerContext {

@@ -2,17 +2,17 @@
  * `corrente verify <schema.table>`: re-checks the published files of a table against the
  * export-time source fingerprint, and reports whether the source has changed since.
  */
-import { configuredTables } from '../../src/config/index.js';
+import { resolveTables } from '../../src/config/index.js';
 import { verifyPublished } from '../../src/pipeline/index.js';
 import { createPgPool } from '../../src/postgres/index.js';
 import { createObjectStore } from '../../src/storage/index.js';
-import { formatTableRef, parseTableRef } from '../../src/shared/table-schema.js';
+import { formatTableRef } from '../../src/shared/table-schema.js';
 import type { CliContext } from '../cli-context.js';
 
 export async function verifyCommand(ctx: CliContext, name: string, flags: { json?: boolean; layer?: string }): Promise<number> {
-  const table = parseTableRef(name);
-  const configured = configuredTables(ctx.config).find((t) => formatTableRef(t.table) === formatTableRef(table));
-  const layer = (flags.layer ?? configured?.layer ?? 'bronze') as 'bronze' | 'silver' | 'gold';
+  const target = resolveTables(ctx.config, [name])[0]!;
+  const table = target.table;
+  const layer = (flags.layer ?? target.layer) as 'bronze' | 'silver' | 'gold';
   const bucket = ctx.config.storage.buckets[layer];
   const pool = createPgPool(ctx.config.postgres, ctx.logger);
   const store = createObjectStore(ctx.config.storage);
