@@ -11,6 +11,8 @@ export interface ParquetWriteOptions {
   compression: 'zstd' | 'snappy';
   /** zstd level; ignored for snappy. */
   compressionLevel?: number;
+  /** Parquet format version (v2: data page v2 and delta encodings). */
+  parquetVersion?: 'v1' | 'v2';
   rowGroupRows: number;
   /** Longest CSV line in the chunk, bytes (sizes DuckDB's read buffer). */
   maxLineBytes: number;
@@ -118,7 +120,7 @@ export function buildCsvToParquetSql(schema: TableSchema, csvPath: string, parqu
     `max_line_size = ${lineLimit(opts)}, buffer_size = ${bufferSize(opts)}, columns = {${columns}})`;
   return (
     `COPY (SELECT ${select} FROM ${reader}) TO ${quoteLiteral(parquetPath)} ` +
-    `(FORMAT parquet, COMPRESSION ${opts.compression}${opts.compression === 'zstd' && opts.compressionLevel ? `, COMPRESSION_LEVEL ${opts.compressionLevel}` : ''}, ROW_GROUP_SIZE ${opts.rowGroupRows})`
+    `(FORMAT parquet, COMPRESSION ${opts.compression}${opts.compression === 'zstd' && opts.compressionLevel ? `, COMPRESSION_LEVEL ${opts.compressionLevel}` : ''}, ROW_GROUP_SIZE ${opts.rowGroupRows}, PARQUET_VERSION ${(opts.parquetVersion ?? 'v1').toUpperCase()})`
   );
 }
 

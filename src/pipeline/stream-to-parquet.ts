@@ -71,7 +71,7 @@ export async function streamToParquet(
           hint: 'Raise export.maxRowMb (worker memory grows to about 3-4x the widest row), or exclude the wide column with a view',
         });
       }
-      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
+      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, parquetVersion: cfg.parquetVersion, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
       // A fresh DuckDB per file: memory a conversion leaves cached is returned to the OS
       // (one shared instance grew by ~20 MB per file, so RSS grew with the table). A very
       // wide row needs a larger read buffer than the usual budget allows.

@@ -48,7 +48,8 @@ describe('loadConfig defaults', () => {
     expect(config.export).toEqual({
       chunkMb: 1024,
       compression: 'zstd',
-      compressionLevel: 6,
+      compressionLevel: 3,
+      parquetVersion: 'v2',
       rowGroupRows: 61_440,
       textChecksum: 'md5',
       // The file-size default is being tuned; pin only its shape here.
