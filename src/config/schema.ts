@@ -4,6 +4,7 @@
  * validated once at start-up; unknown keys are rejected by name.
  */
 import { z } from 'zod';
+import { TEXT_CHECKSUMS } from '../shared/fingerprint.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -111,9 +112,11 @@ export const configSchema = z.strictObject({
       verify: z.boolean().default(true),
       /**
        * How verification checks text, JSON, UUID, time and binary values: `md5` (any
-       * change) or `length` (counts and byte lengths; much cheaper for Postgres).
+       * change), `length` (counts and byte lengths; much cheaper for Postgres), or `auto`
+       * (md5 for uuid, time and bytea, which DuckDB converts; lengths for text and JSON,
+       * stored byte for byte). Costs measured in bench/README.md.
        */
-      textChecksum: z.enum(['md5', 'length']).default('md5'),
+      textChecksum: z.enum(TEXT_CHECKSUMS).default('auto'),
       /** Published runs kept per table (older ones are removed by `gc`). */
       keepRuns: positiveInt.default(3),
     })

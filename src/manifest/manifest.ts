@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
+import { TEXT_CHECKSUMS } from '../shared/fingerprint.js';
 import type { LogicalType, TableSchema } from '../shared/table-schema.js';
 
 export const MANIFEST_FORMAT = 'corrente.manifest/v1';
@@ -51,7 +52,7 @@ export const manifestSchema = z.object({
   totals: z.object({ rows: z.number(), bytes: z.number(), files: z.number() }),
   sourceFingerprint: fingerprintSchema.optional(),
   /** How the fingerprints treat text-like values (`export.textChecksum` at export time). */
-  textChecksum: z.enum(['md5', 'length']).default('md5'),
+  textChecksum: z.enum(TEXT_CHECKSUMS).default('md5'),
   verification: z.object({
     status: z.enum(['pending', 'passed', 'failed', 'skipped']),
     checkedAt: z.string().optional(),

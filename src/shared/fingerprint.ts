@@ -30,22 +30,36 @@ export interface TableFingerprint {
   columns: Record<string, ColumnFingerprint>;
 }
 
+/** How text-like values are checked: see {@link FingerprintOptions.textChecksum}. */
+export const TEXT_CHECKSUMS = ['auto', 'md5', 'length'] as const;
+export type TextChecksum = (typeof TEXT_CHECKSUMS)[number];
+
 /** How text-like values are checked. */
 export interface FingerprintOptions {
   /**
-   * `md5`: an md5-based sum catches any change to a value (costs ~1.7 µs per value in
-   * Postgres). `length`: non-null count and byte-length sum only (catches NULL/'' swaps,
-   * truncation, quoting and encoding damage; not a same-length substitution).
-   * @defaultValue 'md5'
+   * `md5`: an md5-based sum catches any change to a value (costs ~1 µs per value in
+   * Postgres, more than the COPY itself). `length`: non-null count and byte-length sum
+   * only (catches NULL/'' swaps, truncation, quoting and encoding damage; not a
+   * same-length substitution). `auto`: md5 for values DuckDB converts to another
+   * representation (uuid, time, bytea), where a same-length error is plausible; `length`
+   * for text and JSON, which are stored byte for byte as COPY wrote them.
+   * @defaultValue 'md5' (what manifests written before `auto` used)
    */
-  textChecksum?: 'md5' | 'length';
+  textChecksum?: TextChecksum;
 }
 
 const TEXT_LIKE = new Set(['text', 'json', 'uuid', 'time', 'bytes']);
+/** Kinds stored exactly as the COPY text: their risk is truncation or quoting, which `len` catches. */
+const STORED_AS_READ = new Set(['text', 'json']);
+
+function lengthOnly(type: LogicalType, checksum: TextChecksum): boolean {
+  if (checksum === 'length') return TEXT_LIKE.has(type.kind);
+  return checksum === 'auto' && STORED_AS_READ.has(type.kind);
+}
 
 /** Which metrics a column of this type gets. */
 export function metricsFor(type: LogicalType, options: FingerprintOptions = {}): readonly FingerprintMetric[] {
-  if (options.textChecksum === 'length' && TEXT_LIKE.has(type.kind)) return ['n', 'len'];
+  if (lengthOnly(type, options.textChecksum ?? 'md5')) return ['n', 'len'];
   switch (type.kind) {
     case 'bool':
       return ['n', 'true'];

@@ -29,7 +29,8 @@ beforeAll(async () => {
     (1, 'happy', ROW(1, 'a "quoted", text'), '[1,10)', '[2024-01-01 00:00:00+00,2024-02-01 00:00:00+00)', 12.34, 'AB-1',
      '<a x="1">t &amp; u</a>', 'the quick brown fox', '(1.5,-2)', '((0,0),(1,1))', '<(0,0),2>', B'1010', B'101', '08:00:2b:01:02:03', 42, '(1.10,2.20]'),
     (2, NULL, NULL, 'empty', NULL, 0, '', NULL, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
-  lake = await createLocalLake(db.url);
+  // md5 for every text-like column: the strictest mode exercises each type's hashed text.
+  lake = await createLocalLake(db.url, { textChecksum: 'md5' });
   const table = { schema: db.schema, name: 'exotic' };
   const outcome = await exportTable(lake.deps, { runId: 'ex1', table, layer: 'bronze' });
   expect(outcome.kind).toBe('staged');

@@ -84,7 +84,8 @@ beforeAll(async () => {
   db = await createTestSchema('types');
   await db.admin.query(`CREATE TABLE "${db.schema}".alltypes (${COLUMNS})`);
   for (const r of ROWS) await db.admin.query(`INSERT INTO "${db.schema}".alltypes VALUES ${r}`);
-  lake = await createLocalLake(db.url);
+  // md5 for every text-like column: the strictest mode exercises each type's hashed text.
+  lake = await createLocalLake(db.url, { textChecksum: 'md5' });
   const table = { schema: db.schema, name: 'alltypes' };
   const outcome = await exportTable(lake.deps, { runId: 'rt1', table, layer: 'bronze' });
   expect(outcome.kind).toBe('staged');

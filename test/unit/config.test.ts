@@ -51,7 +51,7 @@ describe('loadConfig defaults', () => {
       compressionLevel: 3,
       parquetVersion: 'v2',
       rowGroupRows: 61_440,
-      textChecksum: 'md5',
+      textChecksum: 'auto',
       // The file-size default is being tuned; pin only its shape here.
       fileTargetMb: expect.any(Number),
       duckdbMemoryMb: 128,

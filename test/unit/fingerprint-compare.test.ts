@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareFingerprints } from '../../src/pipeline/compare-fingerprints.js';
-import type { TableFingerprint } from '../../src/shared/fingerprint.js';
+import { metricsFor, type TableFingerprint } from '../../src/shared/fingerprint.js';
 import type { ColumnSpec, LogicalType, TableSchema } from '../../src/shared/table-schema.js';
 
 function col(name: string, type: LogicalType): ColumnSpec {
@@ -135,5 +135,34 @@ describe('compareFingerprints', () => {
     const odd: TableSchema = { ...schema, columns: [col('we"ird name', { kind: 'int32' })] };
     const diffs = compareFingerprints(odd, { rows: '1', columns: { 'we"ird name': { n: '1' } } }, { rows: '1', columns: { 'we"ird name': { n: '0' } } });
     expect(diffs).toEqual(['column "we\\"ird name" n: source 1, parquet 0']);
+  });
+});
+
+describe('metricsFor textChecksum', () => {
+  const text: LogicalType = { kind: 'text' };
+  const json: LogicalType = { kind: 'json' };
+  const uuid: LogicalType = { kind: 'uuid' };
+  const time: LogicalType = { kind: 'time' };
+  const bytes: LogicalType = { kind: 'bytes' };
+
+  it('md5 (the default, and what older manifests mean) hashes every text-like kind', () => {
+    for (const t of [text, json, uuid, time, bytes]) expect(metricsFor(t)).toEqual(['n', 'hash', 'len']);
+  });
+
+  it('auto hashes the kinds DuckDB converts and checks lengths of those stored as read', () => {
+    expect(metricsFor(text, { textChecksum: 'auto' })).toEqual(['n', 'len']);
+    expect(metricsFor(json, { textChecksum: 'auto' })).toEqual(['n', 'len']);
+    for (const t of [uuid, time, bytes]) expect(metricsFor(t, { textChecksum: 'auto' })).toEqual(['n', 'hash', 'len']);
+  });
+
+  it('length never hashes', () => {
+    for (const t of [text, json, uuid, time, bytes]) expect(metricsFor(t, { textChecksum: 'length' })).toEqual(['n', 'len']);
+  });
+
+  it('leaves numbers and dates alone in every mode', () => {
+    for (const textChecksum of ['auto', 'md5', 'length'] as const) {
+      expect(metricsFor({ kind: 'decimal', precision: 14, scale: 3 }, { textChecksum })).toEqual(['n', 'sum']);
+      expect(metricsFor({ kind: 'timestamptz' }, { textChecksum })).toEqual(['n', 'micros', 'posinf', 'neginf']);
+    }
   });
 });
