@@ -97,8 +97,11 @@ export const configSchema = z.strictObject({
       fileTargetMb: positiveInt.default(64),
       /** DuckDB memory budget per export, MB. */
       duckdbMemoryMb: positiveInt.default(128),
-      /** DuckDB threads per export. */
-      duckdbThreads: positiveInt.default(2),
+      /**
+       * DuckDB threads per conversion. 1 measured as fast as 2 on a 2-core machine (Postgres
+       * and the worker already fill both cores) with ~10% less CPU and RSS.
+       */
+      duckdbThreads: positiveInt.default(1),
       /** Largest single row (CSV line) accepted, MB. */
       maxRowMb: positiveInt.default(256),
       /**

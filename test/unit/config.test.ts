@@ -55,7 +55,7 @@ describe('loadConfig defaults', () => {
       // The file-size default is being tuned; pin only its shape here.
       fileTargetMb: expect.any(Number),
       duckdbMemoryMb: 128,
-      duckdbThreads: 2,
+      duckdbThreads: 1,
       maxRowMb: 256,
       verify: true,
       keepRuns: 3,
