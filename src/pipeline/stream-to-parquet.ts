@@ -68,7 +68,7 @@ export async function streamToParquet(
         const table = formatTableRef(schema.table);
         throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has a row of ${(chunk.maxRecordBytes / 1024 / 1024).toFixed(1)} MB, above export.maxRowMb (${cfg.maxRowMb})`, {
           table,
-          hint: 'Raise export.maxRowMb (worker memory grows to about 3-4x the widest row), or exclude the wide column with a view',
+          hint: 'Raise export.maxRowMb (worker memory grows to about 4-5x the widest row), or exclude the wide column with a view',
         });
       }
       const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, parquetVersion: cfg.parquetVersion, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
