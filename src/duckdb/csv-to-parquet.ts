@@ -75,14 +75,14 @@ function convertExpr(col: ColumnSpec, s: string): string {
     case 'bytes':
       return `unhex(substr(${s}, 3))`;
     case 'date':
-      return `CASE WHEN ${s} LIKE '% BC' THEN (left(${s}, -3) || ' (BC)')::DATE ELSE ${s}::DATE END`;
+      return `CASE WHEN suffix(${s}, ' BC') THEN (left(${s}, -3) || ' (BC)')::DATE ELSE ${s}::DATE END`;
     case 'time':
       return `${s}::TIME`;
     case 'timestamp':
-      return `CASE WHEN ${s} LIKE '% BC' THEN (split_part(${s}, ' ', 1) || ' (BC)')::DATE + split_part(${s}, ' ', 2)::TIME ELSE ${s}::TIMESTAMP END`;
+      return `CASE WHEN suffix(${s}, ' BC') THEN (split_part(${s}, ' ', 1) || ' (BC)')::DATE + split_part(${s}, ' ', 2)::TIME ELSE ${s}::TIMESTAMP END`;
     case 'timestamptz':
       // With TimeZone=UTC every value ends in +00; a BC value ends in "+00 BC".
-      return `CASE WHEN ${s} LIKE '% BC' THEN ((split_part(${s}, ' ', 1) || ' (BC)')::DATE + regexp_replace(split_part(${s}, ' ', 2), '[+-]00$', '')::TIME)::TIMESTAMPTZ ELSE ${s}::TIMESTAMPTZ END`;
+      return `CASE WHEN suffix(${s}, ' BC') THEN ((split_part(${s}, ' ', 1) || ' (BC)')::DATE + regexp_replace(split_part(${s}, ' ', 2), '[+-]00$', '')::TIME)::TIMESTAMPTZ ELSE ${s}::TIMESTAMPTZ END`;
     case 'list':
       return `${s}::JSON::${duckType(col.type)}`;
     default:

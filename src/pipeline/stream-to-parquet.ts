@@ -105,7 +105,7 @@ export async function streamToParquet(
   try {
     report('starting', 0, 0, true);
     let chunks = 0;
-    for await (const chunk of chunkCsv(stream as AsyncIterable<Buffer>, {
+    for await (const chunk of chunkCsv(stream, {
       dir: workDir,
       targetBytes: cfg.fileTargetMb * 1024 * 1024,
       signal,

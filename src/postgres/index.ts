@@ -4,7 +4,7 @@ export { openReadSession, type ReadSession, type ReadSessionOptions } from './re
 export { introspectTable, type ColumnOverrides } from './introspect-table.js';
 export { mapPgType, type PgTypeInfo, type TypeDecision } from './type-mapping.js';
 export { buildCopySql, type RowFilter } from './copy-sql.js';
-export { copyOut } from './copy-out.js';
+export { copyOut, type CopyBatch } from './copy-out.js';
 export { buildFingerprintSql, readFingerprintRow } from './fingerprint-sql.js';
 export { planChunks, rangeFilter } from './chunk-plan.js';
 export type { ChunkRange } from '../shared/chunk-range.js';

@@ -1,9 +1,9 @@
 /**
  * Bug 1 of the fault matrix in isolation, deterministic: when the COPY stream fails (the
- * backend is terminated, the connection drops) while the CSV chunker still has a write to
- * its chunk file in flight, `chunkCsv`'s `finally` destroys the file stream; the pending
- * write then completes with ERR_STREAM_DESTROYED, emitted as an 'error' event nobody
- * listens to, and the whole worker process dies instead of failing the job (retryable).
+ * backend is terminated, the connection drops) while the CSV chunker has a chunk file
+ * open, the failure must reject `chunkCsv` (a retryable job failure), not kill the worker
+ * process. (The first chunker wrote through a WriteStream whose pending write, after
+ * `finally` destroyed it, raised an unhandled ERR_STREAM_DESTROYED 'error' event.)
  *
  * Runs the built chunker (`dist/`, built by the project's globalSetup) in a child process,
  * since the bug kills the process it runs in.
@@ -24,15 +24,14 @@ it('a COPY stream that fails while a chunk write is in flight does not crash the
     await writeFile(
       script,
       `import { chunkCsv } from ${JSON.stringify(pathToFileURL(CHUNKER).href)};
-// 64 KiB CSV messages, as pg-copy-streams delivers them; the first one opens the chunk
-// file, the next two are written without waiting (below the 1 MiB high-water mark), then
-// the stream fails as with a terminated backend (SQLSTATE 57P01).
+// 64 KiB batches of rows, as the COPY reader delivers them; the first one opens the chunk
+// file, then the stream fails as with a terminated backend (SQLSTATE 57P01).
 async function* copyStream() {
-  const msg = Buffer.from('1,2.000,2020-01-01 00:00:00+00,item\\n'.repeat(1800));
-  yield msg;
+  const batch = { data: Buffer.from('1,2.000,2020-01-01 00:00:00+00,item\\n'.repeat(1800)), rows: 1800, maxRowBytes: 36, endsRow: true, wide: false };
+  yield batch;
   await new Promise((r) => setTimeout(r, 50));
-  yield msg;
-  yield msg;
+  yield batch;
+  yield batch;
   throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
 }
 try {

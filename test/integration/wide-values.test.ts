@@ -25,6 +25,10 @@ beforeAll(async () => {
   await db.admin.query(`CREATE TABLE ${s}.many (id int PRIMARY KEY, ${cols})`);
   const vals = Array.from({ length: 600 }, (_, i) => `g + ${i}`).join(', ');
   await db.admin.query(`INSERT INTO ${s}.many SELECT g, ${vals} FROM generate_series(1, 2000) g`);
+  // Rows wider than DuckDB's default line limit (2 MB) between ordinary ones: a long line
+  // that crosses one of DuckDB's read buffers fails, so each must get a file of its own.
+  await db.admin.query(`CREATE TABLE ${s}.mixed (id int PRIMARY KEY, t text)`);
+  await db.admin.query(`INSERT INTO ${s}.mixed SELECT g, CASE WHEN g % 4 = 0 THEN repeat(md5(g::text), 100000) ELSE 'row ' || g END FROM generate_series(1, 40) g`);
   lake = await createLocalLake(db.url);
 }, 120_000);
 
@@ -52,6 +56,26 @@ describe('wide values and rows', () => {
       expect(rows[0]).toMatchObject({ id: 1, tl: 100 * 1024 * 1024, th: md5('ab'.repeat(50 * 1024 * 1024)), bl: null });
       expect(rows[1]).toMatchObject({ id: 2, tl: 5, bl: 30 * 1024 * 1024, bh: md5(Buffer.alloc(30 * 1024 * 1024, 0xc3)) });
       expect(rows[2]).toMatchObject({ id: 3, tl: 0, bl: 0 });
+    } finally {
+      duck.close();
+    }
+  });
+
+  it('exports 3.2 MB rows mixed with small ones, each wide row in a file of its own', async () => {
+    const manifest = await publish('mixed');
+    expect(manifest.verification.status).toBe('passed');
+    expect(manifest.totals.rows).toBe(40);
+    expect(manifest.files.filter((f) => f.rows === 1 && f.maxRowBytes > 3_000_000)).toHaveLength(10);
+    const duck = await openDuckSession();
+    try {
+      const files = manifest.files.map((f) => `'${lake.store.localPath('bronze', f.key)!}'`).join(', ');
+      const [row] = await duck.rows(`SELECT count(*)::INT AS n, sum(strlen(t))::BIGINT::VARCHAR AS len, bit_xor(hash(t))::VARCHAR AS h FROM read_parquet([${files}])`);
+      const [expected] = await duck.rows(
+        `SELECT 40 AS n, sum(strlen(t))::BIGINT::VARCHAR AS len, bit_xor(hash(t))::VARCHAR AS h
+         FROM (SELECT CASE WHEN g % 4 = 0 THEN repeat(md5(g::VARCHAR), 100000) ELSE 'row ' || g END AS t FROM range(1, 41) r(g))`,
+      );
+      expect(expected!.len).toBe('32000173');
+      expect(row).toEqual(expected);
     } finally {
       duck.close();
     }
