@@ -65,7 +65,7 @@ describe('wide values and rows', () => {
     const manifest = await publish('mixed');
     expect(manifest.verification.status).toBe('passed');
     expect(manifest.totals.rows).toBe(40);
-    expect(manifest.files.filter((f) => f.rows === 1 && f.maxRowBytes > 3_000_000)).toHaveLength(10);
+    expect(manifest.files.filter((f) => f.rows === 1 && (f.maxRowBytes ?? 0) > 3_000_000)).toHaveLength(10);
     const duck = await openDuckSession();
     try {
       const files = manifest.files.map((f) => `'${lake.store.localPath('bronze', f.key)!}'`).join(', ');
