@@ -4,8 +4,9 @@
  * Postgres sends every row of a COPY TO as exactly one CopyData message, so row
  * boundaries come from the protocol itself: nothing downstream has to scan the CSV for
  * quotes and newlines, and rows are packed back to back into large batches. (Measured on
- * 5M fact rows: pg-copy-streams, which makes one Buffer per row, spent ~2 s of CPU just
- * receiving; this reader about a quarter of that.)
+ * 5M fact rows, receiving them and writing them to chunk files: 3.5-3.9 s of CPU with
+ * pg-copy-streams, which makes one Buffer per row, and a quote-aware CSV scanner;
+ * 2.1-2.3 s with this reader.)
  */
 import { Readable } from 'node:stream';
 import type { Connection } from 'pg';

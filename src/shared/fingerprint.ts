@@ -6,7 +6,8 @@
  *
  * What they catch: a missing or extra row (`rows`, `n`), a NULL turned into '' (`n`), a
  * NUMERIC changed in its last digit (`sum` / `hash`), a timestamp moved by 1 µs
- * (`micros`), any change to a text or binary value (`hash`, `len`).
+ * (`micros`), a changed text or binary value (`hash` where `textChecksum` hashes that
+ * kind, `len` always).
  */
 import type { LogicalType } from './table-schema.js';
 
