@@ -7,7 +7,7 @@
  * What they catch: a missing or extra row (`rows`, `n`), a NULL turned into '' (`n`), a
  * NUMERIC changed in its last digit (`sum` / `hash`), a timestamp moved by 1 µs
  * (`micros`), a changed text or binary value (`hash` where `textChecksum` hashes that
- * kind, `len` always).
+ * kind; otherwise `len`, when the change alters its byte length).
  */
 import type { LogicalType } from './table-schema.js';
 
