@@ -17,7 +17,7 @@ import { expect, it } from 'vitest';
 
 const CHUNKER = fileURLToPath(new URL('../../dist/src/pipeline/csv-chunker.js', import.meta.url));
 
-it('a COPY stream that fails while a chunk write is in flight does not crash the process', async () => {
+it('a COPY stream that fails while a chunk file is open does not crash the process', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'corrente-faults-chunker-'));
   try {
     const script = join(dir, 'repro.mjs');

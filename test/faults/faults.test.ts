@@ -287,9 +287,9 @@ describe('fault injection', () => {
   }, { timeoutMs: 300_000 });
 
   /**
-   * Whether the worker survives depends on whether a chunk-file write is in flight when
-   * the COPY error arrives (bug 1 below: most of the time here, not always), so the fault
-   * is injected in up to C_TRIALS runs in a row; every one must publish complete data.
+   * The first chunker's survival depended on whether a chunk-file write was in flight when
+   * the COPY error arrived (bug 1, fixed; see chunker-source-error.test.ts), so the fault
+   * is injected in C_TRIALS runs in a row; every one must publish complete data.
    */
   const C_TRIALS = 5;
   faultCase('c', `Postgres: the worker's COPY backend is terminated mid-export (${C_TRIALS} runs)`, async (row) => {
