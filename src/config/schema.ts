@@ -93,7 +93,10 @@ export const configSchema = z.strictObject({
       parquetVersion: z.enum(['v1', 'v2']).default('v2'),
       /** Rows per Parquet row group. */
       rowGroupRows: positiveInt.default(61_440),
-      /** Uncompressed source bytes per Parquet file; files are cut at the next row after this. */
+      /**
+       * CSV megabytes per Parquet file; files are cut at the next row after this. A range's
+       * first three files ramp up from 1/8 of it, so conversion starts early.
+       */
       fileTargetMb: positiveInt.default(64),
       /** DuckDB memory budget per export, MB. */
       duckdbMemoryMb: positiveInt.default(128),

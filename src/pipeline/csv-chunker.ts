@@ -25,6 +25,12 @@ export interface CsvChunkerOptions {
   dir: string;
   /** Cut at the first row boundary at or past this many bytes. */
   targetBytes: number;
+  /**
+   * Target of the first chunk, doubling for each next one up to `targetBytes`, so that
+   * conversion starts early instead of waiting for a whole `targetBytes` of rows.
+   * @defaultValue targetBytes
+   */
+  firstTargetBytes?: number;
   signal?: AbortSignal;
   /** Called after each batch with the running totals (for progress). */
   onBytes?: (bytes: number, records: number) => void;
@@ -70,7 +76,8 @@ export async function* chunkCsv(source: AsyncIterable<CopyBatch>, options: CsvCh
       totalBytes += batch.data.length;
       totalRecords += batch.rows;
       options.onBytes?.(totalBytes, totalRecords);
-      if (batch.endsRow && (batch.wide || current.bytes >= options.targetBytes)) yield await complete(current);
+      const target = Math.min(options.targetBytes, (options.firstTargetBytes ?? options.targetBytes) * 2 ** index);
+      if (batch.endsRow && (batch.wide || current.bytes >= target)) yield await complete(current);
     }
     if (current) yield await complete(current);
   } finally {

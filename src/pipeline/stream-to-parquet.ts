@@ -14,6 +14,9 @@ import { chunkCsv, type CsvChunk } from './csv-chunker.js';
 import type { ExportCallOptions, ExportDeps, ExportProgress } from './export-types.js';
 import { sha256File } from './file-hash.js';
 
+/** A range's first chunk targets `export.fileTargetMb` / this; later ones double up to it. */
+const RAMP_DIVISOR = 8;
+
 /** Chunks converted but not yet uploaded; bounds temp disk use to about (N+1) chunks. */
 const MAX_CHUNKS_IN_FLIGHT = 2;
 
@@ -108,6 +111,9 @@ export async function streamToParquet(
     for await (const chunk of chunkCsv(stream, {
       dir: workDir,
       targetBytes: cfg.fileTargetMb * 1024 * 1024,
+      // 1/8, 1/4, 1/2 of fileTargetMb, then all of it: DuckDB starts converting sooner
+      // (measured with the 64 MB default: 1M rows 1.13-1.22 s vs 1.32-1.39 s; 5M unchanged).
+      firstTargetBytes: (cfg.fileTargetMb * 1024 * 1024) / RAMP_DIVISOR,
       signal,
       onBytes: (bytes, records) => {
         bytesRead = bytes;

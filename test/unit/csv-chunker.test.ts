@@ -51,6 +51,13 @@ describe('chunkCsv', () => {
     for (const c of chunks) expect(c.bytes).toBe(readFileSync(c.path).length);
   });
 
+  it('ramps chunk targets up from firstTargetBytes, doubling to targetBytes', async () => {
+    const rows100 = Array.from({ length: 300 }, (_, i) => `${String(i).padStart(5, '0')},${'r'.repeat(93)}\n`);
+    const chunks: CsvChunk[] = [];
+    for await (const c of chunkCsv(from(batchesOf(rows100, 1)), { dir: freshDir(), targetBytes: 8000, firstTargetBytes: 1000 })) chunks.push(c);
+    expect(chunks.map((c) => c.bytes)).toEqual([1000, 2000, 4000, 8000, 8000, 7000]);
+  });
+
   it('reports the widest row of each chunk', async () => {
     const wide = [...rows.slice(0, 20), `w,${'W'.repeat(5000)}\n`, ...rows.slice(20, 40)];
     const chunks = await collect(from(batchesOf(wide, 5)), 2000);
