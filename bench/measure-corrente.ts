@@ -32,7 +32,16 @@ export interface MigrateTableJson {
   exportSeconds: number | null;
   verifySeconds: number | null;
   rowsPerSecond: number | null;
+  /** Seconds per export stage, summed over files (the manifest's `timings.stages`). */
+  stages: Record<string, number> | null;
   error?: { code: string; message: string };
+}
+
+/** `read 3.10 (paused 1.20), convert 4.00, upload 0.20, checksums 0.00 s`. */
+function stagesNote(stages: Record<string, number> | null): string[] {
+  if (!stages) return [];
+  const f = (k: string): string => (stages[k] ?? 0).toFixed(2);
+  return [`stages: read ${f('read')} (paused ${f('readPaused')}), convert ${f('convert')}, upload ${f('upload')}, checksum wait ${f('checksumWait')} s`];
 }
 
 interface MigrateJson {
@@ -192,6 +201,7 @@ export async function measureCorrenteLocal(ctx: CorrenteContext, verify: boolean
         `export with source checksums ${exportSeconds.toFixed(2)} s + verify job ${verifySeconds.toFixed(2)} s; wall ${run.wallSeconds.toFixed(2)} s; verification ${t.verification}`,
       ]
     : [`exportSeconds from migrate --json; wall (enqueue to published, incl. CLI start) ${run.wallSeconds.toFixed(2)} s`];
+  notes.push(...stagesNote(t.stages));
   return {
     key,
     label: key,
@@ -209,6 +219,7 @@ export async function measureCorrenteLocal(ctx: CorrenteContext, verify: boolean
       wallSeconds: run.wallSeconds,
       verification: t.verification,
       files: t.files.length,
+      stages: t.stages,
       runId: run.runId,
     },
   };

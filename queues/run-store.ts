@@ -3,6 +3,7 @@
  * recent runs. Keys expire, so a year of nightly runs does not grow Redis without limit.
  */
 import type { Redis } from 'ioredis';
+import type { StageSeconds } from '../src/manifest/index.js';
 import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
 
 /** `skipped`: another run was already exporting the table when this one was enqueued. */
@@ -21,6 +22,8 @@ export interface TableStatus {
   chunks?: number;
   /** Seconds spent exporting (set when staged). */
   exportSeconds?: number;
+  /** Where the export's time went (see the manifest's `timings.stages`). */
+  stages?: StageSeconds;
   verifySeconds?: number;
   verification?: 'passed' | 'failed' | 'skipped';
   /** URIs of the published files. */

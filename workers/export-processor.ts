@@ -64,7 +64,7 @@ export function createExportProcessor(ctx: WorkerContext) {
         return { chunks: ranges.length };
       }
       const m = outcome.staged.manifest;
-      await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds });
+      await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds, ...(m.timings.stages ? { stages: m.timings.stages } : {}) });
       await enqueueVerify(ctx.queues, { runId: data.runId, table: data.table, bucket: m.bucket });
       return { rows: m.totals.rows, files: m.totals.files };
     } catch (err) {

@@ -20,7 +20,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
       if (finalize) {
         const deps = exportDepsOf(ctx, log);
         const { manifest: m } = await finalizeChunks(deps, { runId: finalize.runId, table: finalize.table, layer: finalize.layer }, finalize.chunks, signal);
-        await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds });
+        await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds, ...(m.timings.stages ? { stages: m.timings.stages } : {}) });
       }
       const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log }, { runId: data.runId, table: data.table, bucket: data.bucket }, signal);
       await ctx.runs.update(data.runId, data.table, {

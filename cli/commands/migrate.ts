@@ -45,6 +45,7 @@ export function runResultJson(run: RunStatus): object {
       exportSeconds: t.exportSeconds ?? null,
       verifySeconds: t.verifySeconds ?? null,
       rowsPerSecond: t.exportSeconds ? Math.round(rate(t)) : null,
+      stages: t.stages ?? null,
       ...(t.error ? { error: t.error } : {}),
     })),
   };

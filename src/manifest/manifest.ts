@@ -14,6 +14,25 @@ const fingerprintSchema = z.object({
   columns: z.record(z.string(), z.record(z.string(), z.string().nullable())),
 });
 
+/**
+ * Seconds per stage of an export, summed over its files (and ranges: stages of parallel
+ * ranges add up, so the sum can exceed the wall time). Comparing them tells what bounds
+ * a run: `read` (Postgres and the network), `convert` (DuckDB), `upload` (storage).
+ */
+export const stageSecondsSchema = z.object({
+  /** Reading the COPY stream and writing chunk files, waiting on Postgres included. */
+  read: z.number(),
+  /** Reading held back because conversions were behind (bounded queue full). */
+  readPaused: z.number(),
+  /** DuckDB turning CSV chunks into Parquet (fresh instance per file included). */
+  convert: z.number(),
+  /** Hashing and uploading Parquet files. */
+  upload: z.number(),
+  /** Waiting, after the last file, for the source checksums (verification on). */
+  checksumWait: z.number(),
+});
+export type StageSeconds = z.infer<typeof stageSecondsSchema>;
+
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   runId: z.string(),
@@ -63,6 +82,8 @@ export const manifestSchema = z.object({
     startedAt: z.string(),
     exportedAt: z.string(),
     exportSeconds: z.number(),
+    /** Where the export's time went (summed over files and ranges); absent in older manifests. */
+    stages: stageSecondsSchema.optional(),
     publishedAt: z.string().optional(),
   }),
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuckSession, type DuckSession } from '../duckdb/index.js';
-import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, type Manifest, type ManifestFile } from '../manifest/index.js';
+import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, stageSecondsSchema, type Manifest, type ManifestFile, type StageSeconds } from '../manifest/index.js';
 import {
   buildFingerprintSql,
   describeTarget,
@@ -65,6 +65,7 @@ const chunkResultSchema = z.object({
   primaryKey: z.array(z.string()),
   files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string(), maxRowBytes: z.number().optional() })),
   fingerprint: z.any().optional(),
+  stages: stageSecondsSchema.optional(),
   startedAt: z.string(),
   exportSeconds: z.number(),
 });
@@ -103,12 +104,22 @@ async function exportRange(
   schema: TableSchema,
   target: RangeTarget,
   options: ExportCallOptions,
-): Promise<{ files: ManifestFile[]; fingerprint?: TableFingerprint }> {
+): Promise<{ files: ManifestFile[]; stages: StageSeconds; fingerprint?: TableFingerprint }> {
   const fingerprint = deps.config.verify && session.snapshotId ? sourceFingerprint(deps, session.snapshotId, schema, target.filter) : undefined;
   // Observed below; avoid an unhandled rejection if the stream fails first.
   fingerprint?.catch(() => {});
-  const files = await withWorkDir(deps, (dir, openDuck) => streamToParquet(deps, target, schema, session.client, openDuck, dir, options));
-  return fingerprint ? { files, fingerprint: await fingerprint } : { files };
+  const { files, stages } = await withWorkDir(deps, (dir, openDuck) => streamToParquet(deps, target, schema, session.client, openDuck, dir, options));
+  if (!fingerprint) return { files, stages: { ...stages, checksumWait: 0 } };
+  const t0 = performance.now();
+  const done = await fingerprint;
+  return { files, fingerprint: done, stages: { ...stages, checksumWait: (performance.now() - t0) / 1000 } };
+}
+
+/** Stage seconds of several ranges, added up. */
+function sumStages(all: readonly StageSeconds[]): StageSeconds {
+  const out: StageSeconds = { read: 0, readPaused: 0, convert: 0, upload: 0, checksumWait: 0 };
+  for (const s of all) for (const k of Object.keys(out) as (keyof StageSeconds)[]) out[k] += s[k];
+  return out;
 }
 
 async function introspect(deps: ExportDeps, session: ReadSession, req: ExportRequest): Promise<TableSchema> {
@@ -122,7 +133,16 @@ async function introspect(deps: ExportDeps, session: ReadSession, req: ExportReq
 function buildManifest(
   deps: ExportDeps,
   req: ExportRequest,
-  parts: { columns: Manifest['columns']; primaryKey: string[]; estimatedRows: number; snapshotTime: string; files: ManifestFile[]; fingerprint?: TableFingerprint; startedAt: string },
+  parts: {
+    columns: Manifest['columns'];
+    primaryKey: string[];
+    estimatedRows: number;
+    snapshotTime: string;
+    files: ManifestFile[];
+    fingerprint?: TableFingerprint;
+    stages?: StageSeconds;
+    startedAt: string;
+  },
 ): Manifest {
   const exportedAt = new Date();
   return {
@@ -147,6 +167,7 @@ function buildManifest(
       startedAt: parts.startedAt,
       exportedAt: exportedAt.toISOString(),
       exportSeconds: (exportedAt.getTime() - Date.parse(parts.startedAt)) / 1000,
+      ...(parts.stages ? { stages: parts.stages } : {}),
     },
   };
 }
@@ -188,7 +209,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
       };
     }
     const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i) };
-    const { files, fingerprint } = await exportRange(deps, session, schema, target, options);
+    const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
     const manifest = buildManifest(deps, req, {
       columns: manifestColumns(schema),
       primaryKey: [...schema.primaryKey],
@@ -196,10 +217,11 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
       snapshotTime: session.snapshotTime,
       files,
       ...(fingerprint ? { fingerprint } : {}),
+      stages,
       startedAt,
     });
     const staged = await writeStaged(deps, manifest, options.signal);
-    logger.info({ table: shown, rows: manifest.totals.rows, files: files.length, bytes: manifest.totals.bytes, seconds: manifest.timings.exportSeconds }, 'export staged');
+    logger.info({ table: shown, rows: manifest.totals.rows, files: files.length, bytes: manifest.totals.bytes, seconds: manifest.timings.exportSeconds, stages }, 'export staged');
     ok = true;
     return { kind: 'staged', staged };
   } finally {
@@ -246,7 +268,7 @@ export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: C
       keyOf: (i) => chunkPartKey(req.table, req.runId, chunk.index, i),
       filter: rangeFilter(chunk.range),
     };
-    const { files, fingerprint } = await exportRange(deps, session, schema, target, options);
+    const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
     const result: ChunkResult = {
       format: 'corrente.chunk/v1',
       index: chunk.index,
@@ -258,6 +280,7 @@ export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: C
       primaryKey: [...schema.primaryKey],
       files,
       ...(fingerprint ? { fingerprint } : {}),
+      stages,
       startedAt,
       exportSeconds: (Date.now() - Date.parse(startedAt)) / 1000,
     };
@@ -298,6 +321,7 @@ export async function finalizeChunks(deps: ExportDeps, req: ExportRequest, total
     snapshotTime: first.snapshotTime,
     files: results.flatMap((r) => r.files),
     ...(fingerprint ? { fingerprint } : {}),
+    ...(results.every((r) => r.stages) ? { stages: sumStages(results.map((r) => r.stages!)) } : {}),
     startedAt: results.map((r) => r.startedAt).sort()[0]!,
   });
   return writeStaged(deps, manifest, signal);

@@ -6,7 +6,7 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryNeededMb, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions } from '../duckdb/index.js';
-import type { ManifestFile } from '../manifest/index.js';
+import type { ManifestFile, StageSeconds } from '../manifest/index.js';
 import { buildCopySql, copyOut, describeTarget, mapPgError, type PgClient, type RowFilter } from '../postgres/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import { formatTableRef, type TableRef, type TableSchema } from '../shared/table-schema.js';
@@ -30,6 +30,14 @@ export interface RangeTarget {
   filter?: RowFilter;
 }
 
+/** What one range produced, and where its time went (`checksumWait` is the caller's). */
+export interface StreamedRange {
+  files: ManifestFile[];
+  stages: Omit<StageSeconds, 'checksumWait'>;
+}
+
+const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
+
 /**
  * Streams one range of the table (inside the caller's snapshot session) into Parquet
  * files, uploading each as soon as it is written. Returns the files in order.
@@ -42,13 +50,14 @@ export async function streamToParquet(
   openDuck: (memoryMb: number) => Promise<DuckSession>,
   workDir: string,
   options: ExportCallOptions,
-): Promise<ManifestFile[]> {
+): Promise<StreamedRange> {
   const { signal, onProgress } = options;
   const bucket = target.bucket;
   const cfg = deps.config;
   const maxRowBytes = cfg.maxRowMb * 1024 * 1024;
   const pgTarget = describeTarget(deps.postgresUrl);
   const files: ManifestFile[] = [];
+  const stages = { read: 0, readPaused: 0, convert: 0, upload: 0 };
   const inFlight: Promise<void>[] = [];
   let rowsDone = 0;
   let lastReport = 0;
@@ -78,6 +87,7 @@ export async function streamToParquet(
       // A fresh DuckDB per file: memory a conversion leaves cached is returned to the OS
       // (one shared instance grew by ~20 MB per file, so RSS grew with the table). A very
       // wide row needs a larger read buffer than the usual budget allows.
+      const t0 = performance.now();
       const duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(writeOpts)));
       try {
         const rows = await writeParquetFromCsv(duck, schema, chunk.path, parquetPath, writeOpts, signal);
@@ -85,15 +95,18 @@ export async function streamToParquet(
         return rows;
       } finally {
         duck.close();
+        stages.convert += secondsSince(t0);
       }
     });
     conversionChain = converted.then(() => undefined, () => undefined);
     return converted.then(async (rows) => {
       if (rows === undefined) return;
+      const t0 = performance.now();
       const key = target.keyOf(chunk.index);
       const [size, sha256] = await Promise.all([stat(parquetPath).then((s) => s.size), sha256File(parquetPath)]);
       await deps.store.putFile(bucket, key, parquetPath, { signal });
       await rm(parquetPath, { force: true });
+      stages.upload += secondsSince(t0);
       files[chunk.index] = { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256, maxRowBytes: chunk.maxRecordBytes };
       rowsDone += rows;
     }).catch((err: unknown) => {
@@ -108,6 +121,7 @@ export async function streamToParquet(
   try {
     report('starting', 0, 0, true);
     let chunks = 0;
+    const readStart = performance.now();
     for await (const chunk of chunkCsv(stream, {
       dir: workDir,
       targetBytes: cfg.fileTargetMb * 1024 * 1024,
@@ -124,9 +138,12 @@ export async function streamToParquet(
       inFlight.push(handle(chunk));
       if (firstError) break;
       // Backpressure: stop reading until an older chunk is uploaded.
+      const paused = performance.now();
       while (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
+      stages.readPaused += secondsSince(paused);
       if (firstError) break;
     }
+    stages.read = secondsSince(readStart) - stages.readPaused;
     if (chunks === 0 && !firstError) {
       // An empty table still gets one (empty) file, so readers see its columns.
       const empty = join(workDir, 'chunk-00000.csv');
@@ -143,7 +160,7 @@ export async function streamToParquet(
   }
   if (firstError) throw signal?.aborted ? aborted(target.table, firstError) : firstError;
   report('finishing', rowsDone, bytesRead, true);
-  return files;
+  return { files, stages };
 }
 
 /** Cancellation (shutdown, job timeout) surfaces as one retryable error, whatever step it hit. */

@@ -203,6 +203,9 @@ export interface TableJson {
   files: string[];
   checksums: string[];
   verification: string | null;
+  exportSeconds: number | null;
+  /** Seconds per export stage (see the manifest's `timings.stages`). */
+  stages: { read: number; readPaused: number; convert: number; upload: number; checksumWait: number } | null;
   error?: { code: string; message: string };
 }
 

@@ -63,6 +63,10 @@ describe('chunked export', () => {
     const manifest = await currentManifest(w.ctx.store, 'bronze', table);
     expect(manifest.verification.status).toBe('passed');
     expect(new Set(manifest.files.map((f) => f.key.replace(/-\d+\.parquet$/, ''))).size).toBe(planned!.tables[0]!.chunks);
+    // Stage seconds are summed over the ranges (every range converted and uploaded something).
+    expect(manifest.timings.stages!.convert).toBeGreaterThan(0);
+    expect(manifest.timings.stages!.upload).toBeGreaterThan(0);
+    expect(run.tables[0]!.stages).toEqual(manifest.timings.stages);
     const files = manifest.files.map((f) => w.ctx.store.localPath('bronze', f.key)!);
     const after = await parquetStats(files, 'SELECT count(*)::VARCHAR AS n, sum(v)::VARCHAR AS s, max(id)::VARCHAR AS m, count(DISTINCT id)::VARCHAR AS d FROM $F');
     expect(after).toEqual({ n: before.n, s: before.s, m: before.m, d: before.n });

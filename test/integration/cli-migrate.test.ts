@@ -139,6 +139,14 @@ describe('corrente migrate --inline --json: the happy path', () => {
     const t = run.tables[0]!;
     expect(t).toMatchObject({ table: ref, state: 'published', rows: 5000, verification: 'passed' });
     expect(t.bytes).toBeGreaterThan(0);
+    // Where the time went: every stage measured, none longer than the export itself.
+    const stages = t.stages!;
+    expect(Object.keys(stages).sort()).toEqual(['checksumWait', 'convert', 'read', 'readPaused', 'upload']);
+    expect(stages.read).toBeGreaterThan(0);
+    expect(stages.convert).toBeGreaterThan(0);
+    expect(stages.upload).toBeGreaterThan(0);
+    for (const v of Object.values(stages)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(stages.read + stages.readPaused).toBeLessThanOrEqual(t.exportSeconds!);
 
     // Files: real paths inside LAKE_DIR, sizes adding up to `bytes`, checksums as sha256sum sees them.
     expect(t.files.length).toBeGreaterThanOrEqual(1);

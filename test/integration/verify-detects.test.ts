@@ -43,8 +43,8 @@ beforeAll(async () => {
     SELECT g, (g::int8 * 7919 % 1000000) / 1000.0, timestamptz '2024-03-31 00:00:00+00' + g * interval '1.000001 second',
       CASE WHEN g % 10 = 0 THEN NULL ELSE 'n' || g END
     FROM generate_series(1, ${ROWS}) g`);
-  await db.admin.query(`CREATE TABLE "${db.schema}".labels (id int PRIMARY KEY, note text, u uuid)`);
-  await db.admin.query(`INSERT INTO "${db.schema}".labels SELECT g, 'n' || g, md5(g::text)::uuid FROM generate_series(1, 10000) g`);
+  await db.admin.query(`CREATE TABLE "${db.schema}".labels (id int PRIMARY KEY, note text, u uuid, k int NOT NULL)`);
+  await db.admin.query(`INSERT INTO "${db.schema}".labels SELECT g, 'n' || g, md5(g::text)::uuid, g % 3 FROM generate_series(1, 10000) g`);
   ({ target: facts, run: published } = await publishOne('facts'));
 }, 300_000);
 
@@ -116,5 +116,13 @@ describe('what each textChecksum mode sees of a same-length change', () => {
     expect(await tamper(target, `SELECT * REPLACE (CASE WHEN id = 4242 THEN 'n424' ELSE note END AS note) FROM $F`)).toEqual([
       expect.stringContaining('column "note" len'),
     ]);
+  });
+});
+
+describe('NOT NULL columns', () => {
+  it('catches a zero turned into NULL, though Postgres is not asked for their non-null count', async () => {
+    const { target } = await publishOne('labels');
+    // k = 0 at id 3: the sum cannot see it, the count does.
+    expect(await tamper(target, `SELECT * REPLACE (CASE WHEN id = 3 THEN NULL ELSE k END AS k) FROM $F`)).toEqual([expect.stringContaining('column "k" n')]);
   });
 });
