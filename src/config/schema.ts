@@ -105,6 +105,11 @@ export const configSchema = z.strictObject({
        * and the worker already fill both cores) with ~10% less CPU and RSS.
        */
       duckdbThreads: positiveInt.default(1),
+      /**
+       * DuckDB threads when verification reads the files back (the export's cores are free
+       * by then): 2 measured 0.33 s vs 0.55 s for the 5M-row fact table.
+       */
+      verifyThreads: positiveInt.default(2),
       /** Largest single row (CSV line) accepted, MB. */
       maxRowMb: positiveInt.default(256),
       /**

@@ -23,7 +23,7 @@ export interface VerifyPublishedDeps {
   store: ObjectStore;
   pool: PgPool;
   postgresUrl: string;
-  config: Pick<ExportConfig, 'duckdbMemoryMb' | 'duckdbThreads' | 'workDir'>;
+  config: Pick<ExportConfig, 'duckdbMemoryMb' | 'verifyThreads' | 'workDir'>;
 }
 
 /** Loads the manifest readers currently see for a table. @throws CorrenteError `RUN_NOT_FOUND`. */

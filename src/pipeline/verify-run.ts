@@ -18,7 +18,7 @@ import { compareFingerprints } from './compare-fingerprints.js';
 
 export interface VerifyDeps {
   store: ObjectStore;
-  config: Pick<ExportConfig, 'duckdbMemoryMb' | 'duckdbThreads' | 'workDir'>;
+  config: Pick<ExportConfig, 'duckdbMemoryMb' | 'verifyThreads' | 'workDir'>;
   logger?: Logger;
 }
 
@@ -43,7 +43,7 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
   const needsDownload = local.some((p) => p === undefined);
   const dir = needsDownload ? await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-')) : undefined;
   const widest = Math.max(0, ...manifest.files.map((f) => f.maxRowBytes ?? 0));
-  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.duckdbThreads });
+  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.verifyThreads });
   try {
     const paths: string[] = [];
     for (const [i, f] of manifest.files.entries()) {

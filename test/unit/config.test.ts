@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       fileTargetMb: expect.any(Number),
       duckdbMemoryMb: 128,
       duckdbThreads: 1,
+      verifyThreads: 2,
       maxRowMb: 256,
       verify: true,
       keepRuns: 3,
