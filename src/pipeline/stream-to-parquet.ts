@@ -40,7 +40,8 @@ const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
 
 /**
  * Streams one range of the table (inside the caller's snapshot session) into Parquet
- * files, uploading each as soon as it is written. Returns the files in order.
+ * files, uploading each as soon as it is written. Returns the files in order, and the
+ * seconds spent per stage.
  */
 export async function streamToParquet(
   deps: ExportDeps,
