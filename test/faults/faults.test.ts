@@ -46,6 +46,7 @@ import {
   waitForState,
   withRedis,
   type DataStats,
+  type Env,
   type LakeAccess,
   type PublishedView,
   type Sandbox,
@@ -218,6 +219,32 @@ const isPartUpload = (runId: string) => (r: { method: string; url: string }): bo
 
 // ---------------------------------------------------------------------------------------
 
+/**
+ * Enqueues a run and waits until its COPY is streaming (where most faults are injected);
+ * returns the COPY backend's pid.
+ */
+async function enqueueAndWaitForCopy(env: Env, sb: Sandbox, runId: string, timeoutMs = 60_000): Promise<number> {
+  await enqueueRun(env, sb.cwd, schema, runId);
+  return waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), timeoutMs, 25);
+}
+
+/**
+ * SIGTERMs the worker, notes when it exited and the run's state then, and expects a clean
+ * exit (code 0) within the shutdown grace plus 10 s of margin.
+ */
+async function sigtermWithinGrace(worker: SpawnedWorker, sb: Sandbox, runId: string, row: FaultRow): Promise<{ tSig: number; mid: TableStatus | undefined }> {
+  const tSig = Date.now();
+  worker.child.kill('SIGTERM');
+  const exit = await Promise.race([worker.exited, sleep((GRACE_SECONDS + 10) * 1000 + 2000).then(() => undefined)]);
+  expect(exit, `worker still running ${GRACE_SECONDS + 12} s after SIGTERM\n${worker.logs().slice(-3000)}`).toBeDefined();
+  const exitSeconds = (exit!.at - tSig) / 1000;
+  const mid = await tableStatus(sb.env.REDIS_URL!, sb.prefix, runId, schema);
+  note(row, `exited ${exitSeconds.toFixed(1)} s after SIGTERM (code ${exit!.code}), state then ${mid?.state}${mid?.error ? ` (${mid.error.code})` : ''}`);
+  expect(exitSeconds).toBeLessThanOrEqual(GRACE_SECONDS + 10);
+  expect(exit!.code).toBe(0);
+  return { tSig, mid };
+}
+
 describe('fault injection', () => {
   faultCase('a', 'S3 answers 503 to every 3rd request', async (row) => {
     const { s3, proxy, lake, close } = await startS3WithProxy();
@@ -302,9 +329,8 @@ describe('fault injection', () => {
       const attempts: string[] = [];
       for (let trial = 1; trial <= C_TRIALS; trial++) {
         const runId = newRunId(`c${trial}`);
-        await enqueueRun(sb.env, sb.cwd, schema, runId);
         row.runs++;
-        const pid = await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
+        const pid = await enqueueAndWaitForCopy(sb.env, sb, runId);
         // Let rows flow first, so the backend dies mid-stream rather than before the first row.
         await sleep(150);
         // The brief's query, narrowed to this pid (other suites may be exporting at the same time).
@@ -443,18 +469,9 @@ describe('fault injection', () => {
     try {
       worker = spawnWorker(sb.env, sb.cwd);
       const runId = newRunId('g1');
-      await enqueueRun(sb.env, sb.cwd, schema, runId);
       row.runs = 1;
-      await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
-      const tSig = Date.now();
-      worker.child.kill('SIGTERM');
-      const exit = await Promise.race([worker.exited, sleep((GRACE_SECONDS + 10) * 1000 + 2000).then(() => undefined)]);
-      expect(exit, `worker still running ${GRACE_SECONDS + 12} s after SIGTERM\n${worker.logs().slice(-3000)}`).toBeDefined();
-      const exitSeconds = (exit!.at - tSig) / 1000;
-      const mid = await tableStatus(sb.env.REDIS_URL!, sb.prefix, runId, schema);
-      note(row, `exited ${exitSeconds.toFixed(1)} s after SIGTERM (code ${exit!.code}), state then ${mid?.state}`);
-      expect(exitSeconds).toBeLessThanOrEqual(GRACE_SECONDS + 10);
-      expect(exit!.code).toBe(0);
+      await enqueueAndWaitForCopy(sb.env, sb, runId);
+      const { tSig, mid } = await sigtermWithinGrace(worker, sb, runId, row);
       const midView = await inspectPublished(lake, schema);
       expect(midView.problems).toEqual([]);
       if (midView.pointerBytes) expectComplete(midView, row, runId);
@@ -483,18 +500,9 @@ describe('fault injection', () => {
       proxy.delay(2_000);
       worker = spawnWorker(sb.env, sb.cwd);
       const runId = newRunId('g2');
-      await enqueueRun(direct, sb.cwd, schema, runId);
       row.runs = 1;
-      await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 90_000, 25);
-      const tSig = Date.now();
-      worker.child.kill('SIGTERM');
-      const exit = await Promise.race([worker.exited, sleep((GRACE_SECONDS + 10) * 1000 + 2000).then(() => undefined)]);
-      expect(exit, `worker still running ${GRACE_SECONDS + 12} s after SIGTERM\n${worker.logs().slice(-3000)}`).toBeDefined();
-      const exitSeconds = (exit!.at - tSig) / 1000;
-      const mid = await tableStatus(sb.env.REDIS_URL!, sb.prefix, runId, schema);
-      note(row, `exited ${exitSeconds.toFixed(1)} s after SIGTERM (code ${exit!.code}), state then ${mid?.state}${mid?.error ? ` (${mid.error.code})` : ''}`);
-      expect(exitSeconds).toBeLessThanOrEqual(GRACE_SECONDS + 10);
-      expect(exit!.code).toBe(0);
+      await enqueueAndWaitForCopy(direct, sb, runId, 90_000);
+      const { tSig } = await sigtermWithinGrace(worker, sb, runId, row);
       const midView = await inspectPublished(lake, schema);
       expect(midView.problems).toEqual([]);
       if (midView.pointerBytes) expectComplete(midView, row, runId);
@@ -562,9 +570,8 @@ describe('fault injection', () => {
     try {
       worker = spawnWorker(sb.env, sb.cwd);
       const runId = newRunId('h');
-      await enqueueRun(sb.env, sb.cwd, schema, runId);
       row.runs = 1;
-      await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
+      await enqueueAndWaitForCopy(sb.env, sb, runId);
       // Let a few parts land in the lake first.
       await waitFor('a part file of the run', async () => (runParts(await lake.list(`${schema}/facts/`), runId).length > 0 ? true : undefined), 30_000, 50).catch(() => undefined);
       worker.child.kill('SIGKILL');
@@ -637,9 +644,8 @@ describe('fault injection', () => {
       lake = localLake(sb.lakeDir);
       worker = spawnWorker(sb.env, sb.cwd);
       const first = newRunId('e1');
-      await enqueueRun(sb.env, sb.cwd, schema, first);
       row.runs = 1;
-      await waitFor('a COPY of the table', () => activeCopyPid(db.admin, schema), 60_000, 25);
+      await enqueueAndWaitForCopy(sb.env, sb, first);
       await stopRedis();
       await sleep(1000);
       await startRedis();
