@@ -2,6 +2,7 @@ import { createCipheriv } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
 /** A running in-process S3 server and how to reach it. */
@@ -14,6 +15,10 @@ export interface S3TestServer {
   readonly directory: string;
   /** Every request received, as `METHOD /path?query`, for asserting what a client sent. */
   readonly requests: string[];
+  /** An SDK client with the server's own credentials, for inspecting what was written; closed by `close`. */
+  admin(): S3Client;
+  /** Every object in every bucket, as `{ bucket, key }`, in listing order. */
+  listAll(): Promise<{ bucket: string; key: string }[]>;
   close(): Promise<void>;
 }
 
@@ -44,16 +49,44 @@ export async function startS3Server(): Promise<S3TestServer> {
   const requests: string[] = [];
   server.httpServer?.on('request', (req: { method?: string; url?: string }) => requests.push(`${req.method} ${req.url}`));
   let closed = false;
+  const endpoint = `http://127.0.0.1:${port}`;
+  // s3rver's built-in account.
+  const accessKey = 'S3RVER';
+  const secretKey = 'S3RVER';
+  let admin: S3Client | undefined;
+  const adminClient = (): S3Client =>
+    (admin ??= new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }));
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    // s3rver's built-in account.
-    accessKey: 'S3RVER',
-    secretKey: 'S3RVER',
+    endpoint,
+    accessKey,
+    secretKey,
     directory,
     requests,
+    admin: adminClient,
+    async listAll() {
+      const client = adminClient();
+      const out: { bucket: string; key: string }[] = [];
+      for (const b of (await client.send(new ListBucketsCommand({}))).Buckets ?? []) {
+        let token: string | undefined;
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket: b.Name!, ...(token ? { ContinuationToken: token } : {}) }));
+          for (const o of page.Contents ?? []) out.push({ bucket: b.Name!, key: o.Key! });
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      }
+      return out;
+    },
     async close() {
       if (closed) return;
       closed = true;
+      admin?.destroy();
       // Keep-alive sockets from SDK clients would hold close() open until they time out.
       server.httpServer?.closeAllConnections();
       await server.close();
