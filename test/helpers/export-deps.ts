@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { createPgPool, type PgPool } from '../../src/postgres/index.js';
-import type { ExportDeps } from '../../src/pipeline/index.js';
+import { exportTable, verifyAndPublish, type ExportDeps, type VerifiedRun } from '../../src/pipeline/index.js';
 import { LocalDirStore, type ObjectStore } from '../../src/storage/index.js';
 
 export interface LocalLake {
@@ -31,4 +31,14 @@ export async function createLocalLake(postgresUrl: string, exportOverrides: Reco
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Exports `table` (one range, not chunked) into the lake's bronze bucket as run `runId`,
+ * then verifies and publishes it.
+ */
+export async function publishTable(lake: LocalLake, table: { schema: string; name: string }, runId: string): Promise<VerifiedRun> {
+  const outcome = await exportTable(lake.deps, { runId, table, layer: 'bronze' });
+  if (outcome.kind !== 'staged') throw new Error(`expected ${table.schema}.${table.name} to export in one range, got ${outcome.kind}`);
+  return verifyAndPublish({ store: lake.store, config: lake.deps.config }, { bucket: 'bronze', table, runId });
 }

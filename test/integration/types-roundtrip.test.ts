@@ -4,10 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
-import { exportTable, verifyAndPublish } from '../../src/pipeline/index.js';
 import type { Manifest } from '../../src/manifest/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
-import { createLocalLake, type LocalLake } from '../helpers/export-deps.js';
+import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
 
 let db: TestSchema;
 let lake: LocalLake;
@@ -87,9 +86,7 @@ beforeAll(async () => {
   // md5 for every text-like column: the strictest mode exercises each type's hashed text.
   lake = await createLocalLake(db.url, { textChecksum: 'md5' });
   const table = { schema: db.schema, name: 'alltypes' };
-  const outcome = await exportTable(lake.deps, { runId: 'rt1', table, layer: 'bronze' });
-  expect(outcome.kind).toBe('staged');
-  ({ manifest } = await verifyAndPublish({ store: lake.store, config: lake.deps.config }, { bucket: 'bronze', table, runId: 'rt1' }));
+  ({ manifest } = await publishTable(lake, table, 'rt1'));
 });
 
 afterAll(async () => {

@@ -7,9 +7,9 @@
 import { copyFile, rename } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
-import { exportTable, verifyAndPublish, verifyPublished, type VerifiedRun } from '../../src/pipeline/index.js';
+import { verifyPublished, type VerifiedRun } from '../../src/pipeline/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
-import { createLocalLake, type LocalLake } from '../helpers/export-deps.js';
+import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
 
 const ROWS = 1_000_000;
 let db: TestSchema;
@@ -28,8 +28,7 @@ async function publishOne(name: string, exportOverrides: Record<string, unknown>
   const lake = await createLocalLake(db.url, { fileTargetMb: 1024, ...exportOverrides });
   lakes.push(lake);
   const table = { schema: db.schema, name };
-  await exportTable(lake.deps, { runId: 'r1', table, layer: 'bronze' });
-  const run = await verifyAndPublish({ store: lake.store, config: lake.deps.config }, { bucket: 'bronze', table, runId: 'r1' });
+  const run = await publishTable(lake, table, 'r1');
   expect(run.manifest.files).toHaveLength(1);
   const file = lake.store.localPath('bronze', run.manifest.files[0]!.key)!;
   await copyFile(file, `${file}.orig`);

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
-import { exportTable, verifyAndPublish } from '../../src/pipeline/index.js';
+import { exportTable } from '../../src/pipeline/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
-import { createLocalLake, type LocalLake } from '../helpers/export-deps.js';
+import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
 
 let db: TestSchema;
 let lake: LocalLake;
@@ -39,9 +39,7 @@ afterAll(async () => {
 
 async function publish(name: string) {
   const table = { schema: db.schema, name };
-  const outcome = await exportTable(lake.deps, { runId: `r-${name}`, table, layer: 'bronze' });
-  expect(outcome.kind).toBe('staged');
-  return (await verifyAndPublish({ store: lake.store, config: lake.deps.config }, { bucket: 'bronze', table, runId: `r-${name}` })).manifest;
+  return (await publishTable(lake, table, `r-${name}`)).manifest;
 }
 
 describe('wide values and rows', () => {
@@ -89,7 +87,7 @@ describe('wide values and rows', () => {
   });
 
   it('refuses a row above export.maxRowMb, naming the option', async () => {
-    const small = await (await import('../helpers/export-deps.js')).createLocalLake(db.url, { maxRowMb: 10 });
+    const small = await createLocalLake(db.url, { maxRowMb: 10 });
     try {
       const err = await exportTable(small.deps, { runId: 'r-limit', table: { schema: db.schema, name: 'big' }, layer: 'bronze' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CorrenteError);
