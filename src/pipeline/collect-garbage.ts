@@ -23,7 +23,7 @@
  */
 import { CorrenteError, isCorrenteError } from '../shared/errors.js';
 import { noopLogger, type Logger } from '../shared/logger.js';
-import { currentPointerSchema, parseManifest, type CurrentPointer } from '../manifest/manifest.js';
+import { currentPointerSchema, parseManifest, type CurrentPointer } from '../lake/index.js';
 import { isUnsupportedByServer, type ObjectInfo, type ObjectStore } from '../storage/index.js';
 
 export interface GarbageOptions {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuckSession, type DuckSession } from '../duckdb/index.js';
-import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, stageSecondsSchema, type Manifest, type ManifestFile, type StageSeconds } from '../manifest/index.js';
+import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, stageSecondsSchema, type Manifest, type ManifestFile, type StageSeconds } from '../lake/index.js';
 import {
   buildFingerprintSql,
   describeTarget,

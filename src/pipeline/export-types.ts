@@ -2,7 +2,7 @@
  * Types shared by the export use cases.
  */
 import type { ExportConfig } from '../config/index.js';
-import type { Manifest } from '../manifest/index.js';
+import type { Manifest } from '../lake/index.js';
 import type { ColumnOverrides, PgPool } from '../postgres/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { Logger } from '../shared/logger.js';

@@ -6,7 +6,7 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryNeededMb, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions } from '../duckdb/index.js';
-import type { ManifestFile, StageSeconds } from '../manifest/index.js';
+import type { ManifestFile, StageSeconds } from '../lake/index.js';
 import { buildCopySql, copyOut, describeTarget, mapPgError, type PgClient, type RowFilter } from '../postgres/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import { formatTableRef, type TableRef, type TableSchema } from '../shared/table-schema.js';

@@ -3,7 +3,7 @@
  * the fingerprint taken at export time (integrity), and against the live source (drift).
  */
 import type { ExportConfig } from '../config/index.js';
-import { readCurrentPointer, readManifest, schemaOfManifest, type Manifest } from '../manifest/index.js';
+import { readCurrentPointer, readManifest, schemaOfManifest, type Manifest } from '../lake/index.js';
 import { buildFingerprintSql, describeTarget, mapPgError, openReadSession, readFingerprintRow, type PgPool } from '../postgres/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
 import { fingerprintParquet, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
-import { publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../manifest/index.js';
+import { publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import type { TableFingerprint } from '../shared/fingerprint.js';

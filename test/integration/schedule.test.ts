@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySchedules } from '../../scheduler/apply-schedules.js';
-import { readCurrentPointer } from '../../src/manifest/index.js';
+import { readCurrentPointer } from '../../src/lake/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 import { startInProcessWorker, type InProcessWorker } from '../helpers/in-process-worker.js';
 

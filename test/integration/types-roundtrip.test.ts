@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
-import type { Manifest } from '../../src/manifest/index.js';
+import type { Manifest } from '../../src/lake/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentKey, encodeKeySegment, manifestKey, partKey, runIdOfKey, runPrefix, stagedKey, tablePrefix } from '../../src/manifest/layout.js';
+import { currentKey, encodeKeySegment, manifestKey, partKey, runIdOfKey, runPrefix, stagedKey, tablePrefix } from '../../src/lake/index.js';
 import { redactSecrets, redactUrls } from '../../src/shared/redact.js';
 
 describe('encodeKeySegment', () => {
