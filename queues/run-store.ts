@@ -3,7 +3,7 @@
  * recent runs. Keys expire, so a year of nightly runs does not grow Redis without limit.
  */
 import type { Redis } from 'ioredis';
-import type { StageSeconds } from '../src/lake/index.js';
+import type { StageSeconds } from '../src/shared/stage-seconds.js';
 import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
 
 /** `skipped`: another run was already exporting the table when this one was enqueued. */

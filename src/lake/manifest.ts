@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
 import { TEXT_CHECKSUMS } from '../shared/fingerprint.js';
+import type { StageSeconds } from '../shared/stage-seconds.js';
 import type { LogicalType, TableSchema } from '../shared/table-schema.js';
 
 export const MANIFEST_FORMAT = 'corrente.manifest/v1';
@@ -14,11 +15,7 @@ const fingerprintSchema = z.object({
   columns: z.record(z.string(), z.record(z.string(), z.string().nullable())),
 });
 
-/**
- * Seconds per stage of an export, summed over its files (and ranges: stages of parallel
- * ranges add up, so the sum can exceed the wall time). Comparing them tells what bounds
- * a run: `read` (Postgres and the network), `convert` (DuckDB), `upload` (storage).
- */
+/** Validates {@link StageSeconds} (documented in src/shared/stage-seconds.ts). */
 export const stageSecondsSchema = z.object({
   /** Reading the COPY stream and writing chunk files, waiting on Postgres included. */
   read: z.number(),
@@ -30,8 +27,8 @@ export const stageSecondsSchema = z.object({
   upload: z.number(),
   /** Waiting, after the last file, for the source checksums (verification on). */
   checksumWait: z.number(),
-});
-export type StageSeconds = z.infer<typeof stageSecondsSchema>;
+}) satisfies z.ZodType<StageSeconds>;
+export type { StageSeconds };
 
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),

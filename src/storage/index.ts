@@ -2,7 +2,7 @@
  * The storage layer: one {@link ObjectStore} interface, a local-directory lake and an
  * S3/MinIO store, and the factory that picks one from the config.
  */
-import type { StorageConfig } from '../config/schema.js';
+import type { StorageConfig } from '../config/index.js';
 import { LocalDirStore } from './local-dir-store.js';
 import type { ObjectStore } from './object-store.js';
 import { S3Store } from './s3-store.js';

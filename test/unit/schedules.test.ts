@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, nextFireTimes } from '../../src/config/index.js';
-import { CorrenteError } from '../../src/shared/errors.js';
+import type { CorrenteError } from '../../src/shared/errors.js';
 
 function withYaml(text: string): () => unknown {
   const file = join(mkdtempSync(join(tmpdir(), 'corrente-sched-')), 'c.yaml');
