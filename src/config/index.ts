@@ -7,6 +7,7 @@ export type {
   RedisConfig,
   StorageConfig,
   TableConfig,
+  TransformConfig,
 } from './schema.js';
 export { configuredTables, resolveTables, splitTableList, type TableTarget } from './tables.js';
 export { isTimeZone, nextFireTimes } from './schedules.js';

@@ -146,6 +146,27 @@ export const configSchema = z.strictObject({
       shutdownGraceSeconds: positiveInt.default(30),
     })
     .prefault({}),
+  /** SQL models (silver and gold) run by `corrente transform` with DuckDB over the lake. */
+  transform: z
+    .strictObject({
+      /** Directory holding `silver/*.sql`, `gold/*.sql` and `tests/*.sql`, relative to the working directory. */
+      dir: z.string().default('./transforms'),
+      /** DuckDB memory budget per model, MB; larger inputs spill to `tempDir`. */
+      memoryMb: positiveInt.default(256),
+      /** DuckDB threads per model. */
+      threads: positiveInt.default(2),
+      /** Models run at once (independent ones only). */
+      concurrency: positiveInt.default(2),
+      /** Spill directory and staging area; defaults to `export.workDir`, else the OS temp dir. */
+      workDir: z.string().optional(),
+      /** Where inputs read from S3 are cached, by run id; defaults to `<workDir>/corrente-cache`. */
+      cacheDir: z.string().optional(),
+      /** Rows per Parquet output file before a new file is started. */
+      fileRows: positiveInt.default(10_000_000),
+      /** Failing rows shown per failed data test (all are kept in the audit file). */
+      sampleRows: positiveInt.default(5),
+    })
+    .prefault({}),
   /** Tables `migrate` exports when `--tables` is not given. */
   tables: z
     .array(z.union([z.string().min(3), tableConfigSchema]))
@@ -185,3 +206,4 @@ export type StorageConfig = Config['storage'];
 export type PostgresConfig = Config['postgres'];
 export type RedisConfig = Config['redis'];
 export type ExportConfig = Config['export'];
+export type TransformConfig = Config['transform'];

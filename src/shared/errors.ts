@@ -20,6 +20,10 @@ export const ERROR_CODES = [
   'UNSUPPORTED_VALUE',
   'VERIFY_MISMATCH',
   'RUN_NOT_FOUND',
+  /** A SQL model failed to run (syntax, missing column, memory limit). */
+  'MODEL_FAILED',
+  /** A data test with severity `error` found failing rows: nothing was published. */
+  'DATA_TEST_FAILED',
   'ABORTED',
   'INTERNAL',
 ] as const;

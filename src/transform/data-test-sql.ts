@@ -1,0 +1,85 @@
+/**
+ * The SQL of data tests. Every test is a query returning the rows that break it (none:
+ * it passes), run over the staged output before it is published.
+ */
+import { quoteIdent } from '../shared/table-schema.js';
+import { parseRelationshipTarget } from './model-graph.js';
+import type { Severity } from './model-options.js';
+import { renderSql } from './parse-model.js';
+import type { ModelDef, SingularTestDef } from './model-types.js';
+
+/** One data test ready to run. */
+export interface DataTest {
+  /** e.g. `not_null(item_id)`, `relationships(item_id -> dim_item.item_id)`, or a singular test's file name. */
+  name: string;
+  severity: Severity;
+  /** A SELECT returning the failing rows. */
+  sql: string;
+  /** Where it is declared. */
+  file: string;
+}
+
+/** How the tests name relations: the model's staged output, a model, an exported table. */
+export type RelationResolver = (target: { kind: 'ref'; name: string } | { kind: 'source'; schema: string; table: string }) => string;
+
+function literal(v: string | number | boolean): string {
+  return typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v);
+}
+
+/**
+ * The tests of `def` (column tests, `nullable: false`, `unique_key`, model tests) and the
+ * singular tests that ref it, as SQL over `self` (the relation holding the new output).
+ */
+export function buildDataTests(def: ModelDef, self: string, resolve: RelationResolver, singular: readonly SingularTestDef[] = []): DataTest[] {
+  const out: DataTest[] = [];
+  const file = def.optionsSource.file;
+  const add = (name: string, severity: Severity, sql: string): void => {
+    if (!out.some((t) => t.name === name)) out.push({ name, severity, sql, file });
+  };
+  const uniqueSql = (cols: readonly string[]): string => {
+    const list = cols.map(quoteIdent).join(', ');
+    return `SELECT ${list}, count(*) AS duplicates FROM ${self} WHERE ${cols.map((c) => `${quoteIdent(c)} IS NOT NULL`).join(' AND ')} GROUP BY ${list} HAVING count(*) > 1`;
+  };
+  if (def.options.unique_key) add(`unique(${def.options.unique_key.join(', ')})`, 'error', uniqueSql(def.options.unique_key));
+  for (const [column, opts] of Object.entries(def.options.columns)) {
+    const c = quoteIdent(column);
+    if (!opts.nullable) add(`not_null(${column})`, 'error', `SELECT * FROM ${self} WHERE ${c} IS NULL`);
+    for (const t of opts.tests) {
+      switch (t.kind) {
+        case 'not_null':
+          add(`not_null(${column})`, t.severity, `SELECT * FROM ${self} WHERE ${c} IS NULL`);
+          break;
+        case 'unique':
+          add(`unique(${column})`, t.severity, uniqueSql([column]));
+          break;
+        case 'accepted_values':
+          add(`accepted_values(${column})`, t.severity, `SELECT * FROM ${self} WHERE ${c} IS NOT NULL AND ${c} NOT IN (${t.values.map(literal).join(', ')})`);
+          break;
+        case 'relationships': {
+          const target = parseRelationshipTarget(t.to);
+          const parent = resolve(target);
+          const shown = target.kind === 'ref' ? target.name : `${target.schema}.${target.table}`;
+          add(
+            `relationships(${column} -> ${shown}.${t.field})`,
+            t.severity,
+            `SELECT c.* FROM ${self} AS c ANTI JOIN (SELECT DISTINCT ${quoteIdent(t.field)} AS k FROM ${parent}) AS p ON c.${c} = p.k WHERE c.${c} IS NOT NULL`,
+          );
+          break;
+        }
+        case 'expression':
+          add(`expression(${column}: ${t.sql})`, t.severity, `SELECT * FROM ${self} WHERE NOT coalesce((${t.sql}), false)`);
+          break;
+      }
+    }
+  }
+  for (const t of def.options.tests) {
+    if (t.kind === 'unique') add(`unique(${t.columns.join(', ')})`, t.severity, uniqueSql(t.columns));
+    else add(`expression(${t.sql})`, t.severity, `SELECT * FROM ${self} WHERE NOT coalesce((${t.sql}), false)`);
+  }
+  for (const s of singular) {
+    if (!s.calls.some((c) => c.kind === 'ref' && c.name === def.name)) continue;
+    const sql = renderSql(s.sql, s.calls, (c) => (c.kind === 'ref' && c.name === def.name ? self : c.kind === 'ref' ? resolve({ kind: 'ref', name: c.name }) : c.kind === 'source' ? resolve(c) : 'NULL'));
+    out.push({ name: s.name, severity: s.severity, sql, file: s.file });
+  }
+  return out;
+}

@@ -1,0 +1,30 @@
+/* ---
+description: Daily demand per item and site, with its cost.
+tags: [sample, gold]
+unique_key: demand_id
+columns:
+  demand_id: { type: BIGINT, nullable: false }
+  demand_date: { type: DATE, nullable: false }
+  item_id:
+    type: INTEGER
+    nullable: false
+    tests:
+      - relationships: { to: dim_item, field: item_id }
+  site_id: { type: INTEGER, nullable: false }
+  quantity: { type: "DECIMAL(14,3)", nullable: false, tests: [{ expression: "quantity >= 0" }] }
+  units: { type: INTEGER, nullable: false }
+  is_stockout: { type: BOOLEAN, nullable: false }
+  unit_cost: { type: "DECIMAL(12,2)", nullable: false }
+  cost: { type: "DECIMAL(26,5)", nullable: false, description: "quantity * unit_cost, exact" }
+--- */
+SELECT
+  demand_id,
+  demand_date,
+  item_id,
+  site_id,
+  quantity,
+  units,
+  is_stockout,
+  unit_cost,
+  quantity * unit_cost AS cost
+FROM {{ ref('demand_daily') }}
