@@ -26,7 +26,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input or configuration, 3 a service is unreachable. */
 function exitCodeFor(err: unknown): number {
   if (!isCorrenteError(err)) return 1;
-  if (['CONFIG_INVALID', 'TABLE_NOT_FOUND', 'PERMISSION_DENIED', 'POSTGRES_AUTH', 'STORAGE_AUTH', 'STORAGE_BUCKET_MISSING'].includes(err.code)) return 2;
+  if (['CONFIG_INVALID', 'TABLE_NOT_FOUND', 'TABLE_EXISTS', 'RUN_NOT_FOUND', 'PERMISSION_DENIED', 'POSTGRES_AUTH', 'STORAGE_AUTH', 'STORAGE_BUCKET_MISSING'].includes(err.code)) return 2;
   if (['POSTGRES_UNREACHABLE', 'REDIS_UNREACHABLE', 'STORAGE_UNREACHABLE'].includes(err.code)) return 3;
   return 1;
 }
@@ -131,6 +131,20 @@ program
   .option('--reseed', 'drop and recreate the sample tables first')
   .action(run(async function (this: Command) {
     return demoCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
+  }));
+
+program
+  .command('restore')
+  .argument('<table>', 'schema.table as exported')
+  .description('rollback: recreate a table in Postgres from a published run, verified before commit')
+  .requiredOption('--into <url>', 'Postgres to restore into, e.g. postgres://user:pw@host:5432/db')
+  .option('--run <id>', 'published run to restore (default: the current one)')
+  .addOption(new Option('--layer <layer>', 'bucket layer (default: the table\'s configured layer, else bronze)').choices(['bronze', 'silver', 'gold']))
+  .option('--as <schema.table>', 'restore under another name (default: the exported name)')
+  .option('--replace', 'swap out an existing table, after the restored copy verified')
+  .option('--json', 'print a machine-readable result')
+  .action(run(async function (this: Command) {
+    return (await import('./commands/restore.js')).restoreCommand(createCliContext(this.optsWithGlobals(), {}, true), this.args[0]!, this.opts());
   }));
 
 try {

@@ -23,6 +23,8 @@ export const exportJobSchema = z.object({
       snapshotId: z.string(),
       snapshotTime: z.string(),
       range: chunkRangeSchema,
+      /** How each array column is stored, decided once by the planning job. */
+      arrays: z.record(z.string(), z.union([z.object({ dims: z.number().int().positive() }), z.object({ text: z.string() })])).optional(),
     })
     .optional(),
 });

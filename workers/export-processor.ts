@@ -50,7 +50,7 @@ export function createExportProcessor(ctx: WorkerContext) {
       await pending;
       if (outcome.kind === 'chunked') {
         const { snapshot, ranges } = outcome;
-        const chunks = ranges.map((range, index) => ({ ...data, chunk: { index, total: ranges.length, snapshotId: snapshot.id, snapshotTime: snapshot.time, range } }));
+        const chunks = ranges.map((range, index) => ({ ...data, chunk: { index, total: ranges.length, snapshotId: snapshot.id, snapshotTime: snapshot.time, range, ...(outcome.arrays ? { arrays: outcome.arrays } : {}) } }));
         let parentId: string;
         try {
           parentId = await enqueueChunkedExport(ctx.queues, { ...req, bucket: ctx.config.storage.buckets[data.layer], chunks: ranges.length }, chunks);

@@ -4,7 +4,7 @@
  * off the Node event loop.
  */
 import { CorrenteError, coerceError } from '../shared/errors.js';
-import { describeLogicalType, formatTableRef, quoteIdent, quoteLiteral, type ColumnSpec, type LogicalType, type TableSchema } from '../shared/table-schema.js';
+import { describeLogicalType, formatTableRef, listDims, quoteIdent, quoteLiteral, type ColumnSpec, type ListType, type LogicalType, type ScalarType, type TableSchema } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
 
 export interface ParquetWriteOptions {
@@ -52,7 +52,7 @@ export function duckType(t: LogicalType): string {
     case 'timestamptz':
       return 'TIMESTAMPTZ';
     case 'list':
-      return `${duckType(t.element)}[]`;
+      return `${duckType(t.element)}${'[]'.repeat(listDims(t))}`;
   }
 }
 
@@ -64,30 +64,47 @@ function csvType(col: ColumnSpec): string {
 }
 
 /**
- * Expression turning CSV column `s` into the stored value. Postgres writes BC dates with
- * a ` BC` suffix that DuckDB's date cast would silently ignore, so those take the
- * `(BC)` route; BC timestamps are rebuilt as BC date + time of day.
+ * Expression turning the Postgres text `s` of a value of type `t` into the stored value.
+ * Postgres writes BC dates with a ` BC` suffix that DuckDB's date cast would silently
+ * ignore, so those take the `(BC)` route; BC timestamps are rebuilt as BC date + time of day.
  */
-function convertExpr(col: ColumnSpec, s: string): string {
-  switch (col.type.kind) {
+function fromPgText(t: ScalarType, s: string): string {
+  switch (t.kind) {
     case 'json':
       return `${s}::JSON`;
     case 'bytes':
       return `unhex(substr(${s}, 3))`;
     case 'date':
       return `CASE WHEN suffix(${s}, ' BC') THEN (left(${s}, -3) || ' (BC)')::DATE ELSE ${s}::DATE END`;
-    case 'time':
-      return `${s}::TIME`;
     case 'timestamp':
       return `CASE WHEN suffix(${s}, ' BC') THEN (split_part(${s}, ' ', 1) || ' (BC)')::DATE + split_part(${s}, ' ', 2)::TIME ELSE ${s}::TIMESTAMP END`;
     case 'timestamptz':
       // With TimeZone=UTC every value ends in +00; a BC value ends in "+00 BC".
       return `CASE WHEN suffix(${s}, ' BC') THEN ((split_part(${s}, ' ', 1) || ' (BC)')::DATE + regexp_replace(split_part(${s}, ' ', 2), '[+-]00$', '')::TIME)::TIMESTAMPTZ ELSE ${s}::TIMESTAMPTZ END`;
-    case 'list':
-      return `${s}::JSON::${duckType(col.type)}`;
-    default:
+    case 'text':
       return s;
+    default:
+      return `${s}::${duckType(t)}`;
   }
+}
+
+/**
+ * A list arrives as a JSON array (nested per dimension) of each element's Postgres text,
+ * and each element is converted exactly as a column of its type would be.
+ */
+function fromJsonList(t: ListType, s: string): string {
+  const dims = listDims(t);
+  const texts = `${s}::JSON::VARCHAR${'[]'.repeat(dims)}`;
+  if (t.element.kind === 'text') return texts;
+  let body = fromPgText(t.element, 'e');
+  for (let d = dims; d >= 1; d--) body = `list_transform(${d === 1 ? texts : `l${d - 1}`}, ${d === dims ? 'e' : `l${d}`} -> ${body})`;
+  return body;
+}
+
+/** Expression turning CSV column `s` into the stored value (kinds typed by the CSV reader pass through). */
+function convertExpr(col: ColumnSpec, s: string): string {
+  if (col.type.kind === 'list') return fromJsonList(col.type, s);
+  return TYPED_IN_CSV.has(col.type.kind) ? s : fromPgText(col.type, s);
 }
 
 const MIB = 1024 * 1024;

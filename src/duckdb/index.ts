@@ -1,3 +1,4 @@
 export { openDuckSession, type DuckSession, type DuckSessionOptions } from './duckdb-session.js';
 export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFromCsv, type ParquetWriteOptions } from './csv-to-parquet.js';
 export { buildParquetFingerprintSql, fingerprintParquet } from './parquet-fingerprint.js';
+export { buildParquetToPgCsvSql, pgTextExpr, writePgCsvFromParquet } from './parquet-to-pg-csv.js';

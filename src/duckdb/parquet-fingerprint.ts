@@ -1,69 +1,17 @@
 /**
  * The Parquet side of verification: DuckDB reads the written files and computes the same
- * fingerprints Postgres computed over the source (see `src/shared/fingerprint.ts`).
+ * fingerprints Postgres computed over the source (defined in `src/shared/fingerprint-metrics.ts`).
  */
-import { HASH_HEX_DIGITS, metricAlias, metricsFor, type FingerprintMetric, type FingerprintOptions, type TableFingerprint } from '../shared/fingerprint.js';
-import { quoteIdent, quoteLiteral, type ColumnSpec, type TableSchema } from '../shared/table-schema.js';
+import { metricAlias, metricsFor, type FingerprintMetric, type FingerprintOptions, type TableFingerprint } from '../shared/fingerprint.js';
+import { metricSql } from '../shared/fingerprint-metrics.js';
+import { quoteLiteral, type TableSchema } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
-
-function asText(col: ColumnSpec, c: string): string {
-  return col.type.kind === 'bytes' ? c : `${c}::VARCHAR`;
-}
-
-function metricSql(col: ColumnSpec, metric: FingerprintMetric): string {
-  const c = quoteIdent(col.name);
-  switch (metric) {
-    case 'n':
-      return `count(${c})`;
-    case 'true':
-      return `count(*) FILTER (WHERE ${c})`;
-    case 'sum':
-      return `sum(${c})`;
-    case 'hash':
-      return `sum(('0x' || substr(md5(${asText(col, c)}), 1, ${HASH_HEX_DIGITS}))::BIGINT)`;
-    case 'len':
-      if (col.type.kind === 'list') return `sum(len(${c}))`;
-      return col.type.kind === 'bytes' ? `sum(octet_length(${c}))` : `sum(strlen(${asText(col, c)}))`;
-    case 'days':
-      return `sum(${c} - DATE '1970-01-01') FILTER (WHERE isfinite(${c}))`;
-    case 'micros':
-      return `sum(epoch_us(${c})) FILTER (WHERE isfinite(${c}))`;
-    case 'posinf':
-      return `count(*) FILTER (WHERE isinf(${c}) AND ${c} > ${infProbe(col)})`;
-    case 'neginf':
-      return `count(*) FILTER (WHERE isinf(${c}) AND ${c} < ${infProbe(col)})`;
-    case 'nan':
-      return `count(*) FILTER (WHERE isnan(${c}))`;
-    case 'negzero':
-      return `count(*) FILTER (WHERE ${c} = 0 AND signbit(${c}))`;
-    case 'min':
-      return `min(${c}) FILTER (WHERE isfinite(${c}))`;
-    case 'max':
-      return `max(${c}) FILTER (WHERE isfinite(${c}))`;
-    case 'fsum':
-      return `sum(${c}::DOUBLE) FILTER (WHERE isfinite(${c}))`;
-  }
-}
-
-/** A finite value of the column's type to tell +infinity from -infinity. */
-function infProbe(col: ColumnSpec): string {
-  switch (col.type.kind) {
-    case 'date':
-      return `DATE '1970-01-01'`;
-    case 'timestamp':
-      return `TIMESTAMP '1970-01-01'`;
-    case 'timestamptz':
-      return `TIMESTAMPTZ '1970-01-01 00:00:00+00'`;
-    default:
-      return '0';
-  }
-}
 
 /** One SELECT over all files returning `rows` plus one VARCHAR per metric alias. */
 export function buildParquetFingerprintSql(schema: TableSchema, files: readonly string[], options: FingerprintOptions = {}): string {
   const parts = ['count(*)::VARCHAR AS "rows"'];
   schema.columns.forEach((col, i) => {
-    for (const m of metricsFor(col.type, options)) parts.push(`(${metricSql(col, m)})::VARCHAR AS ${metricAlias(i, m)}`);
+    for (const m of metricsFor(col.type, options)) parts.push(`(${metricSql('duckdb', col, m)})::VARCHAR AS ${metricAlias(i, m)}`);
   });
   const list = `[${files.map(quoteLiteral).join(', ')}]`;
   return `SELECT ${parts.join(', ')} FROM read_parquet(${list}, hive_partitioning = false)`;
@@ -91,6 +39,7 @@ export async function fingerprintParquet(
   return { rows: String(row?.rows ?? '0'), columns };
 }
 
+/** Counts are 0 over no rows; sums, min and max are NULL. */
 function isCount(m: FingerprintMetric): boolean {
   return m === 'true' || m === 'posinf' || m === 'neginf' || m === 'nan' || m === 'negzero';
 }

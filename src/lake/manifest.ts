@@ -30,6 +30,13 @@ export const stageSecondsSchema = z.object({
 }) satisfies z.ZodType<StageSeconds>;
 export type { StageSeconds };
 
+/** How to recreate a user-defined column type (see `TypeDefinition`). */
+export const typeDefinitionSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['enum', 'composite', 'domain']),
+  sql: z.string(),
+});
+
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   runId: z.string(),
@@ -54,6 +61,11 @@ export const manifestSchema = z.object({
     }),
   ),
   primaryKey: z.array(z.string()),
+  /**
+   * `CREATE TYPE` / `CREATE DOMAIN` statements of the user-defined types the columns use,
+   * dependencies first; absent in manifests written before restore existed.
+   */
+  types: z.array(typeDefinitionSchema).optional(),
   files: z.array(
     z.object({
       key: z.string(),
@@ -123,5 +135,6 @@ export function schemaOfManifest(m: Manifest): TableSchema {
     columns: m.columns.map((c) => ({ name: c.name, pgType: c.pgType, nullable: c.nullable, type: c.type, ...(c.note ? { note: c.note } : {}) })),
     primaryKey: m.primaryKey,
     estimatedRows: m.source.estimatedRows,
+    ...(m.types ? { types: m.types } : {}),
   };
 }

@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuckSession, type DuckSession } from '../duckdb/index.js';
-import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, stageSecondsSchema, type Manifest, type ManifestFile, type StageSeconds } from '../lake/index.js';
+import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, stageSecondsSchema, typeDefinitionSchema, type Manifest, type ManifestFile, type StageSeconds } from '../lake/index.js';
 import {
+  applyArrayLayouts,
+  arrayColumns,
+  buildArrayLayoutSql,
   buildFingerprintSql,
   describeTarget,
   introspectTable,
@@ -18,15 +21,17 @@ import {
   openReadSession,
   planChunks,
   rangeFilter,
+  readArrayLayouts,
   readFingerprintRow,
   type ChunkRange,
   type ReadSession,
   type RowFilter,
 } from '../postgres/index.js';
+import type { ArrayLayouts } from '../shared/array-layout.js';
 import { CorrenteError } from '../shared/errors.js';
 import { mergeFingerprints, type TableFingerprint } from '../shared/fingerprint.js';
 import { noopLogger } from '../shared/logger.js';
-import { describeLogicalType, formatTableRef, type TableSchema } from '../shared/table-schema.js';
+import { describeLogicalType, formatTableRef, type TableSchema, type TypeDefinition } from '../shared/table-schema.js';
 import type { ExportCallOptions, ExportDeps, ExportRequest, StagedExport } from './export-types.js';
 import { assertDistinctColumnNames, streamToParquet, type RangeTarget } from './stream-to-parquet.js';
 
@@ -40,7 +45,7 @@ export interface HeldSnapshot {
 
 export type ExportOutcome =
   | { kind: 'staged'; staged: StagedExport }
-  | { kind: 'chunked'; ranges: ChunkRange[]; snapshot: HeldSnapshot; estimatedRows: number };
+  | { kind: 'chunked'; ranges: ChunkRange[]; snapshot: HeldSnapshot; estimatedRows: number; arrays?: ArrayLayouts };
 
 /** One range of a chunked export, as carried by a chunk job. */
 export interface ChunkSpec {
@@ -49,6 +54,8 @@ export interface ChunkSpec {
   snapshotId: string;
   snapshotTime: string;
   range: ChunkRange;
+  /** How each array column is stored, decided once for the whole table (absent: no arrays). */
+  arrays?: ArrayLayouts;
 }
 
 const manifestColumns = (schema: TableSchema): Manifest['columns'] =>
@@ -63,6 +70,7 @@ const chunkResultSchema = z.object({
   estimatedRows: z.number(),
   columns: z.array(z.any()),
   primaryKey: z.array(z.string()),
+  types: z.array(typeDefinitionSchema).optional(),
   files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string(), maxRowBytes: z.number().optional() })),
   fingerprint: z.any().optional(),
   stages: stageSecondsSchema.optional(),
@@ -122,12 +130,21 @@ function sumStages(all: readonly StageSeconds[]): StageSeconds {
   return out;
 }
 
-async function introspect(deps: ExportDeps, session: ReadSession, req: ExportRequest): Promise<TableSchema> {
-  const schema = await introspectTable(session.client, req.table, req.columns ?? {}).catch((err: unknown) => {
-    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(req.table) });
-  });
-  assertDistinctColumnNames(schema);
-  return schema;
+/**
+ * Introspects the table and settles how its array columns are stored: from `arrays` when
+ * a chunk job carries the decision, else from one check over the snapshot (only for
+ * tables that have array columns; see `src/postgres/array-layout.ts`).
+ */
+async function introspect(deps: ExportDeps, session: ReadSession, req: ExportRequest, arrays?: ArrayLayouts): Promise<{ schema: TableSchema; arrays?: ArrayLayouts }> {
+  const table = formatTableRef(req.table);
+  const pgError = (err: unknown): never => {
+    throw mapPgError(err, describeTarget(deps.postgresUrl), { table });
+  };
+  const mapped = await introspectTable(session.client, req.table, req.columns ?? {}).catch(pgError);
+  assertDistinctColumnNames(mapped);
+  if (arrayColumns(mapped).length === 0) return { schema: mapped };
+  const layouts = arrays ?? readArrayLayouts(mapped, (await session.client.query(buildArrayLayoutSql(mapped)).catch(pgError)).rows[0] as Record<string, unknown>);
+  return { schema: applyArrayLayouts(mapped, layouts), arrays: layouts };
 }
 
 function buildManifest(
@@ -136,6 +153,7 @@ function buildManifest(
   parts: {
     columns: Manifest['columns'];
     primaryKey: string[];
+    types?: readonly TypeDefinition[] | undefined;
     estimatedRows: number;
     snapshotTime: string;
     files: ManifestFile[];
@@ -154,6 +172,7 @@ function buildManifest(
     source: { database: describeTarget(deps.postgresUrl), snapshotTime: parts.snapshotTime, estimatedRows: parts.estimatedRows },
     columns: parts.columns,
     primaryKey: parts.primaryKey,
+    ...(parts.types && parts.types.length > 0 ? { types: [...parts.types] } : {}),
     files: parts.files,
     totals: {
       rows: parts.files.reduce((n, f) => n + f.rows, 0),
@@ -193,7 +212,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
   let keepOpen = false;
   let ok = false;
   try {
-    const schema = await introspect(deps, session, req);
+    const { schema, arrays } = await introspect(deps, session, req);
     const ranges = await planChunks(session.client, schema, deps.config.chunkMb * 1024 * 1024).catch((err: unknown) => {
       throw mapPgError(err, describeTarget(deps.postgresUrl), { table: shown });
     });
@@ -205,6 +224,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
         kind: 'chunked',
         ranges,
         estimatedRows: schema.estimatedRows,
+        ...(arrays ? { arrays } : {}),
         snapshot: { id: session.snapshotId!, time: session.snapshotTime, release: () => session.close() },
       };
     }
@@ -213,6 +233,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
     const manifest = buildManifest(deps, req, {
       columns: manifestColumns(schema),
       primaryKey: [...schema.primaryKey],
+      ...(schema.types && schema.types.length > 0 ? { types: [...schema.types] } : {}),
       estimatedRows: schema.estimatedRows,
       snapshotTime: session.snapshotTime,
       files,
@@ -261,7 +282,7 @@ export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: C
   }
   let ok = false;
   try {
-    const schema = await introspect(deps, session, req);
+    const { schema } = await introspect(deps, session, req, chunk.arrays);
     const target: RangeTarget = {
       bucket: deps.buckets[req.layer],
       table: req.table,
@@ -278,6 +299,7 @@ export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: C
       estimatedRows: schema.estimatedRows,
       columns: manifestColumns(schema),
       primaryKey: [...schema.primaryKey],
+      ...(schema.types && schema.types.length > 0 ? { types: [...schema.types] } : {}),
       files,
       ...(fingerprint ? { fingerprint } : {}),
       stages,
@@ -317,6 +339,7 @@ export async function finalizeChunks(deps: ExportDeps, req: ExportRequest, total
   const manifest = buildManifest(deps, req, {
     columns,
     primaryKey: first.primaryKey,
+    types: first.types,
     estimatedRows: first.estimatedRows,
     snapshotTime: first.snapshotTime,
     files: results.flatMap((r) => r.files),

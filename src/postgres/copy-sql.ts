@@ -20,14 +20,22 @@ export interface RowFilter {
   readonly sql: string;
 }
 
+/**
+ * Element types whose `::text` cast is not their output form (`char(n)` drops its padding,
+ * `inet` adds a netmask): their arrays go to JSON through the output function instead.
+ */
+const CAST_CHANGES_TEXT = /^(character|bpchar|inet|cidr)\b/;
+
 /** SELECT expression that puts one column in the CSV. */
 export function projectColumn(col: ColumnSpec): string {
   const c = quoteIdent(col.name);
   if (col.type.kind === 'list') {
-    // JSON keeps element quoting unambiguous. Arrays that are not 1-D from index 1 keep
-    // their Postgres text form here, which the Parquet side then rejects loudly
-    // (a LIST would silently drop the bounds).
-    return `CASE WHEN array_ndims(${c}) > 1 OR array_lower(${c}, 1) <> 1 THEN ${c}::text ELSE array_to_json(${c})::text END`;
+    // A JSON array (nested for N dimensions) of each element's Postgres text form: the
+    // quoting is unambiguous, and DuckDB converts each element exactly as it converts a
+    // column of that type. The export only maps columns whose every value is rectangular
+    // with lower bounds 1 to a list (array-layout.ts), so no bound is dropped here.
+    const elementType = col.pgType.replace(/(\[\])+$/, '');
+    return CAST_CHANGES_TEXT.test(elementType) ? `array_to_json(${c})::text` : `array_to_json(${c}::text[])::text`;
   }
   return c;
 }

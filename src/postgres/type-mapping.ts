@@ -3,7 +3,7 @@
  * only where every value of it round-trips exactly; everything else keeps its Postgres
  * text form, and the reason is recorded in the manifest.
  */
-import type { ListElementType, LogicalType } from '../shared/table-schema.js';
+import type { LogicalType, ScalarType } from '../shared/table-schema.js';
 
 /** What the catalog says about one column's (base) type. */
 export interface PgTypeInfo {
@@ -13,8 +13,14 @@ export interface PgTypeInfo {
   typmod: number;
   /** `pg_type.typcategory`, e.g. `A` for arrays. */
   category: string;
-  /** For arrays: `typname` of the element type. */
+  /** For arrays: `typname` of the element type (of its base type, for a domain). */
   elementTypname?: string | null;
+  /** For arrays: `typcategory` of the element's (base) type. */
+  elementCategory?: string | null;
+  /** For arrays: the element's type modifier (`numeric(10,2)[]` carries it on the column). */
+  elementTypmod?: number | null;
+  /** For arrays: declared dimensions (`attndims`), a hint only: Postgres does not enforce it. */
+  declaredDims?: number | null;
 }
 
 export interface TypeDecision {
@@ -48,29 +54,26 @@ const SCALARS: Readonly<Record<string, LogicalType>> = {
   timestamptz: { kind: 'timestamptz' },
 };
 
-const LIST_ELEMENTS: Readonly<Record<string, ListElementType>> = {
-  bool: { kind: 'bool' },
-  int2: { kind: 'int16' },
-  int4: { kind: 'int32' },
-  int8: { kind: 'int64' },
-  text: { kind: 'text' },
-  varchar: { kind: 'text' },
-};
-
 /** Maps one column type. Never throws: unknown types fall back to text. */
 export function mapPgType(info: PgTypeInfo): TypeDecision {
   if (info.typname === 'numeric') return mapNumeric(info.typmod);
   const scalar = SCALARS[info.typname];
   if (scalar) return { type: scalar };
-  if (info.category === 'A' && info.elementTypname) {
-    const element = LIST_ELEMENTS[info.elementTypname];
-    if (element) return { type: { kind: 'list', element } };
-    return {
-      type: { kind: 'text' },
-      note: `array of ${info.elementTypname} has no exact Parquet LIST form here; kept as Postgres array text`,
-    };
-  }
+  if (info.category === 'A' && info.elementTypname) return mapArray(info, info.elementTypname);
   return { type: { kind: 'text' }, note: `${info.typname} has no exact Parquet type; kept as Postgres text form` };
+}
+
+/**
+ * An array becomes a LIST of its element's mapping; elements without an exact Parquet
+ * type (enums, composites, intervals...) are kept as their Postgres text form inside the
+ * list. The nesting depth given here is the declared one; the export checks the values
+ * (`array-layout.ts`) and may keep the whole column as text instead.
+ */
+function mapArray(info: PgTypeInfo, elementTypname: string): TypeDecision {
+  const element = mapPgType({ typname: elementTypname, typmod: info.elementTypmod ?? -1, category: info.elementCategory ?? '' });
+  if (element.type.kind === 'list') return { type: { kind: 'text' }, note: `array of ${elementTypname} kept as Postgres array text` };
+  const type: LogicalType = { kind: 'list', element: element.type as ScalarType, dims: Math.max(1, info.declaredDims ?? 1) };
+  return element.note ? { type, note: `elements: ${element.note}` } : { type };
 }
 
 /**

@@ -11,13 +11,27 @@
  */
 import type { LogicalType } from './table-schema.js';
 
-export const FINGERPRINT_METRICS = [
+/** Metrics of a column's values. */
+export const SCALAR_METRICS = [
   'n', 'true', 'sum', 'hash', 'len', 'days', 'micros', 'posinf', 'neginf', 'nan', 'negzero', 'min', 'max', 'fsum',
 ] as const;
-export type FingerprintMetric = (typeof FINGERPRINT_METRICS)[number];
+export type ScalarMetric = (typeof SCALAR_METRICS)[number];
+
+/**
+ * Metrics of a list column's elements (all dimensions flattened): `e_sum` is the sum of
+ * every element, `e_n` the count of non-NULL elements, and so on. Per-row subtotals add
+ * up, so they stay additive across chunks.
+ */
+export type ElementMetric = `e_${ScalarMetric}`;
+export type FingerprintMetric = ScalarMetric | ElementMetric;
+
+/** The scalar metric an element metric applies to each element (itself for a scalar metric). */
+export function baseMetric(metric: FingerprintMetric): ScalarMetric {
+  return (metric.startsWith('e_') ? metric.slice(2) : metric) as ScalarMetric;
+}
 
 /** Metrics compared with a tolerance rather than exactly. */
-export const APPROX_METRICS: ReadonlySet<FingerprintMetric> = new Set(['fsum']);
+export const APPROX_METRICS: ReadonlySet<FingerprintMetric> = new Set(['fsum', 'e_fsum']);
 
 /** Decimals up to this precision are summed; wider ones are hashed (a sum could overflow DECIMAL(38)). */
 export const MAX_SUMMED_DECIMAL_PRECISION = 28;
@@ -84,8 +98,13 @@ export function metricsFor(type: LogicalType, options: FingerprintOptions = {}):
     case 'timestamp':
     case 'timestamptz':
       return ['n', 'micros', 'posinf', 'neginf'];
-    case 'list':
-      return ['n', 'len'];
+    case 'list': {
+      // n: non-NULL lists; len: elements, NULL ones included (so [] and [NULL] differ);
+      // then the element type's own metrics over every element (min/max are not additive
+      // per row, and the sums already see a changed element).
+      const elements = metricsFor(type.element, options).filter((m) => m !== 'min' && m !== 'max');
+      return ['n', 'len', ...elements.map((m) => `e_${m}` as ElementMetric)];
+    }
   }
 }
 
@@ -140,7 +159,7 @@ export function mergeFingerprints(parts: readonly TableFingerprint[]): TableFing
           acc[metric] = Number(v) < Number(cur) ? v : cur;
         } else if (metric === 'max') {
           acc[metric] = Number(v) > Number(cur) ? v : cur;
-        } else if (metric === 'fsum') {
+        } else if (APPROX_METRICS.has(metric)) {
           acc[metric] = String(Number(cur) + Number(v));
         } else {
           acc[metric] = addDecimalStrings(cur, v);

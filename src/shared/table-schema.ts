@@ -2,7 +2,7 @@
  * Neutral description of a table and its columns, shared by the Postgres reader, the
  * Parquet writer, the verifier and the manifest. No module-specific types leak in here.
  */
-import { CorrenteError } from './errors.js';
+import { splitQualifiedName } from './qualified-name.js';
 
 /** A fully qualified table name. */
 export interface TableRef {
@@ -30,11 +30,27 @@ export type LogicalType =
   | { kind: 'time' }
   | { kind: 'timestamp' }
   | { kind: 'timestamptz' }
-  | { kind: 'list'; element: ListElementType };
+  | ListType;
 
-/** Element kinds that arrays keep exactly when mapped to a Parquet LIST. */
-export const LIST_ELEMENT_KINDS = ['bool', 'int16', 'int32', 'int64', 'text'] as const;
-export type ListElementType = { kind: (typeof LIST_ELEMENT_KINDS)[number] };
+/** Every non-list type: what a LIST's elements may be. */
+export type ScalarType = Exclude<LogicalType, { kind: 'list' }>;
+
+/**
+ * A Postgres array stored as a Parquet LIST: `dims` levels of nesting (a 2-D array is a
+ * LIST of LISTs), each value rectangular with every lower bound 1. Arrays that are not
+ * (see `src/postgres/array-layout.ts`) keep their Postgres text form instead.
+ */
+export interface ListType {
+  kind: 'list';
+  element: ScalarType;
+  /** Nesting depth; absent in manifests written before multi-dimensional lists (= 1). */
+  dims?: number;
+}
+
+/** Nesting depth of a list type (1 for the manifests that predate `dims`). */
+export function listDims(t: ListType): number {
+  return t.dims ?? 1;
+}
 
 export type LogicalKind = LogicalType['kind'];
 
@@ -59,6 +75,17 @@ export interface TableSchema {
   readonly primaryKey: readonly string[];
   /** Planner's row estimate (`reltuples`), for progress bars; -1 when unknown. */
   readonly estimatedRows: number;
+  /** User-defined types the columns use, dependencies first (for restore). */
+  readonly types?: readonly TypeDefinition[];
+}
+
+/** How to recreate one user-defined column type (enum, composite or domain). */
+export interface TypeDefinition {
+  /** Schema-qualified, quoted where needed, e.g. `core.mood`. */
+  readonly name: string;
+  readonly kind: 'enum' | 'composite' | 'domain';
+  /** The `CREATE TYPE` / `CREATE DOMAIN` statement. */
+  readonly sql: string;
 }
 
 /** `schema.table` with each part quoted only where needed to stay unambiguous. */
@@ -75,45 +102,8 @@ export function formatTableRef(ref: TableRef): string {
  * @throws CorrenteError `CONFIG_INVALID` when the text is not `schema.table`.
  */
 export function parseTableRef(text: string): TableRef {
-  const parts: string[] = [];
-  let i = 0;
-  const s = text.trim();
-  while (i <= s.length) {
-    let part = '';
-    if (s[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= s.length) throw badRef(text, 'an opening double quote is never closed');
-        if (s[i] === '"') {
-          if (s[i + 1] === '"') {
-            part += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        part += s[i++];
-      }
-    } else {
-      while (i < s.length && s[i] !== '.') part += s[i++];
-    }
-    parts.push(part);
-    if (i >= s.length) break;
-    if (s[i] !== '.') throw badRef(text, 'expected a dot after a quoted name');
-    i++;
-    if (i === s.length) parts.push('');
-  }
-  if (parts.length !== 2 || parts.some((p) => p.length === 0)) {
-    throw badRef(text, 'expected exactly two non-empty parts');
-  }
-  return { schema: parts[0]!, name: parts[1]! };
-}
-
-function badRef(text: string, why: string): CorrenteError {
-  return new CorrenteError('CONFIG_INVALID', `Invalid table name ${JSON.stringify(text)}: ${why}`, {
-    hint: 'Write tables as schema.table, e.g. core.dim_item; double-quote a part that contains dots, e.g. core."a.b"',
-  });
+  const [schema, name] = splitQualifiedName(text);
+  return { schema: schema.value, name: name.value };
 }
 
 /** Quotes an SQL identifier (Postgres and DuckDB share the rule: double quotes, doubled inside). */
@@ -132,7 +122,7 @@ export function describeLogicalType(t: LogicalType): string {
     case 'decimal':
       return `DECIMAL(${t.precision},${t.scale})`;
     case 'list':
-      return `LIST<${t.element.kind.toUpperCase()}>`;
+      return `${'LIST<'.repeat(listDims(t))}${describeLogicalType(t.element)}${'>'.repeat(listDims(t))}`;
     default:
       return t.kind.toUpperCase();
   }

@@ -110,7 +110,19 @@ const CANON: Record<string, { pg: (c: string) => string; duck: (c: string) => st
   },
   list: { pg: (c) => `array_to_json(${c})::text`, duck: (c) => `to_json(${c})::VARCHAR` },
   float: { pg: (c) => `${c}::text`, duck: (c) => `${c}` },
+  floatlist: { pg: (c) => `array_to_json(${c}::text[])::text`, duck: (c) => `to_json(list_transform(${c}, e -> e::VARCHAR))::VARCHAR` },
 };
+
+/** A float's text in either engine as a comparable key (NaN, ±Infinity and -0 kept apart). */
+function floatKey(text: string | null): string | null {
+  if (text === null) return null;
+  const t = text.toLowerCase();
+  if (t === 'nan') return 'NaN';
+  if (t === 'inf' || t === 'infinity') return 'Infinity';
+  if (t === '-inf' || t === '-infinity') return '-Infinity';
+  const v = Number(t);
+  return Object.is(v, -0) ? '-0' : String(v);
+}
 
 function canonFor(col: string, pgType: string): keyof typeof CANON {
   if (/^(f4|f8)$/.test(col)) return 'float';
@@ -119,7 +131,8 @@ function canonFor(col: string, pgType: string): keyof typeof CANON {
   if (pgType === 'bytea') return 'bytes';
   if (pgType === 'date') return 'date';
   if (pgType.startsWith('timestamp')) return 'ts';
-  if (pgType.endsWith('[]') && col !== 'fa') return 'list';
+  if (col === 'fa') return 'floatlist';
+  if (pgType.endsWith('[]')) return 'list';
   return 'plain';
 }
 
@@ -131,7 +144,7 @@ describe('type round trip', () => {
       n_small: 'DECIMAL(14,3)', n_max: 'DECIMAL(38,10)', n_free: 'TEXT', n_wide: 'TEXT',
       t: 'TEXT', vc: 'TEXT', ch: 'TEXT', j: 'JSON', jb: 'JSON', u: 'UUID', ba: 'BYTES',
       d: 'DATE', tm: 'TIME', ts: 'TIMESTAMP', tstz: 'TIMESTAMPTZ',
-      ia: 'LIST<INT32>', ba_arr: 'LIST<BOOL>', i8a: 'LIST<INT64>', ta: 'LIST<TEXT>', fa: 'TEXT',
+      ia: 'LIST<INT32>', ba_arr: 'LIST<BOOL>', i8a: 'LIST<INT64>', ta: 'LIST<TEXT>', fa: 'LIST<FLOAT64>',
       iv: 'TEXT', inet_c: 'TEXT', tz_time: 'TEXT', money_c: 'TEXT',
     });
     expect(manifest.columns.find((c) => c.name === 'n_free')?.note).toMatch(/exact text/);
@@ -160,6 +173,9 @@ describe('type round trip', () => {
             const ok = col.name === 'f4' && typeof a === 'number' && typeof e === 'number' ? Object.is(Math.fround(e), a) : Object.is(e, a);
             expect(ok, `${col.name} row ${i + 1}: expected ${String(e)} got ${String(a)}`).toBe(true);
           });
+        } else if (canonFor(col.name, col.pgType) === 'floatlist') {
+          const keys = (vs: unknown[]): unknown[] => vs.map((v) => (v === null ? null : (JSON.parse(String(v)) as string[]).map(floatKey)));
+          expect(keys(actual), col.name).toEqual(keys(expected));
         } else if (canonFor(col.name, col.pgType) === 'list') {
           expect(actual.map((v) => (v === null ? null : JSON.parse(String(v).replace(/(-?\d{16,})/g, '"$1"')))), col.name).toEqual(
             expected.map((v) => (v === null ? null : JSON.parse(String(v).replace(/(-?\d{16,})/g, '"$1"')))),

@@ -104,14 +104,31 @@ describe('mapPgType: arrays', () => {
     ['text', 'text'],
     ['varchar', 'text'],
     ['bool', 'bool'],
+    ['float8', 'float64'],
+    ['float4', 'float32'],
+    ['uuid', 'uuid'],
+    ['timestamptz', 'timestamptz'],
+    ['timestamp', 'timestamp'],
+    ['date', 'date'],
+    ['jsonb', 'json'],
+    ['bytea', 'bytes'],
   ])('%s[] -> list<%s>', (element, kind) => {
-    expect(mapPgType(arr(element))).toEqual({ type: { kind: 'list', element: { kind } } });
+    expect(mapPgType(arr(element))).toEqual({ type: { kind: 'list', element: { kind }, dims: 1 } });
   });
 
-  it.each([['float8'], ['float4'], ['numeric'], ['jsonb'], ['uuid'], ['timestamptz'], ['my_enum']])('%s[] -> text with a note', (element) => {
-    const d = mapPgType(arr(element));
-    expect(d.type).toEqual({ kind: 'text' });
-    expect(d.note).toContain(`array of ${element}`);
+  it('numeric(p,s)[] -> list<decimal(p,s)>, the modifier taken from the column', () => {
+    const typmod = ((12 << 16) | 3) + 4;
+    expect(mapPgType({ ...arr('numeric'), elementTypmod: typmod }).type).toEqual({ kind: 'list', element: { kind: 'decimal', precision: 12, scale: 3 }, dims: 1 });
+  });
+
+  it('declared dimensions are the starting depth (the export checks the values)', () => {
+    expect(mapPgType({ ...arr('int4'), declaredDims: 2 }).type).toEqual({ kind: 'list', element: { kind: 'int32' }, dims: 2 });
+  });
+
+  it.each([['numeric'], ['my_enum'], ['interval'], ['my_composite']])('%s[] -> list<text> of exact element texts, with a note', (element) => {
+    const d = mapPgType({ ...arr(element), elementCategory: element === 'my_enum' ? 'E' : 'U' });
+    expect(d.type).toEqual({ kind: 'list', element: { kind: 'text' }, dims: 1 });
+    expect(d.note).toMatch(/^elements: /);
   });
 
   it('an array without an element type falls back to text with a note', () => {

@@ -1,0 +1,267 @@
+/**
+ * Arrays and row types export with the default configuration, verification on, and every
+ * value compares exact with Postgres: typed (nested) LISTs where every value of a column
+ * is rectangular with lower bounds 1, the Postgres text form (flagged) where not, and
+ * composites (NULL, all fields NULL, nested, in arrays) checksummed by value.
+ */
+import { copyFile, rename } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckSession } from '../../src/duckdb/index.js';
+import type { Manifest } from '../../src/lake/index.js';
+import { verifyPublished } from '../../src/pipeline/index.js';
+import { createTestSchema, type TestSchema } from '../helpers/pg.js';
+import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
+
+let db: TestSchema;
+const lakes: LocalLake[] = [];
+let lake: LocalLake;
+let manifest: Manifest;
+let files: string;
+
+/** Column -> SQL literal per row (6 rows); `NULL` for a NULL value. */
+const COLUMNS: Record<string, { type: string; values: string[] }> = {
+  i4: { type: 'int4[]', values: [`'{1,2}'`, `'{}'`, 'NULL', `'{NULL}'`, `'{1,NULL,-2147483648}'`, `'{2147483647}'`] },
+  i4_2d: { type: 'int4[][]', values: [`'{{1,2},{3,4}}'`, `'{{5,6}}'`, `'{}'`, 'NULL', `'{{NULL,7},{8,NULL}}'`, `'{{9},{10},{11}}'`] },
+  i4_3d: { type: 'int4[]', values: [`'{{{1}}}'`, `'{{{2},{3}}}'`, 'NULL', `'{{{4,5}},{{6,7}}}'`, `'{}'`, `'{{{NULL}}}'`] },
+  mixed_dims: { type: 'int4[]', values: [`'{1,2}'`, `'{{1,2},{3,4}}'`, 'NULL', `'{}'`, `'{5}'`, `'{{{6}}}'`] },
+  odd_bounds: { type: 'int4[]', values: [`'[0:2]={7,8,9}'`, `'{1}'`, 'NULL', `'{}'`, `'{2,3}'`, `'[1:1][0:1]={{1,2}}'`] },
+  neg_bounds: { type: 'text[]', values: [`'[-3:-2]={a,b}'`, `'{c}'`, 'NULL', `'{}'`, `'{"d e"}'`, `'{f}'`] },
+  dom_arr: { type: '$S.int_list', values: [`'{{1,2},{3,4}}'`, `'{{5,6}}'`, 'NULL', `'{}'`, `'{{7,8}}'`, `'{{NULL,NULL}}'`] },
+  num: { type: 'numeric(12,3)[]', values: [`'{1.500,-0.001,NULL}'`, `'{999999999.999,-999999999.999}'`, 'NULL', `'{}'`, `'{0}'`, `'{0.000}'`] },
+  num_nan: { type: 'numeric(10,2)[]', values: [`'{NaN,1}'`, `'{2.50}'`, 'NULL', `'{}'`, `'{3}'`, `'{4}'`] },
+  num_free: { type: 'numeric[]', values: [`'{1.23456789012345678901234567890123456789012345,NaN}'`, `'{-1e-30}'`, 'NULL', `'{}'`, `'{0}'`, `'{1}'`] },
+  tstz: {
+    type: 'timestamptz[]',
+    values: [`'{"2020-01-01 10:00:00.123456+05",infinity,-infinity}'`, `'{"0044-03-15 12:00:01.5+00 BC"}'`, 'NULL', `'{}'`, `'{NULL,"1999-12-31 23:59:59.999999+00"}'`, `'{"2024-02-29 00:00:00+00"}'`],
+  },
+  ts: { type: 'timestamp[]', values: [`'{"2020-01-01 10:00:00.000001",infinity}'`, `'{"0001-01-01 00:00:00 BC"}'`, 'NULL', `'{}'`, `'{-infinity}'`, `'{"1970-01-01 00:00:00"}'`] },
+  d: { type: 'date[]', values: [`'{2020-02-29,infinity,-infinity}'`, `'{"0044-03-15 BC"}'`, 'NULL', `'{}'`, `'{NULL}'`, `'{1970-01-01,1970-01-02}'`] },
+  u: { type: 'uuid[]', values: [`'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}'`, `'{00000000-0000-0000-0000-000000000000,NULL}'`, 'NULL', `'{}'`, `'{ffffffff-ffff-ffff-ffff-ffffffffffff}'`, `'{}'`] },
+  b: { type: 'bool[]', values: [`'{t,f,NULL}'`, `'{}'`, 'NULL', `'{t}'`, `'{f}'`, `'{NULL}'`] },
+  f8: { type: 'float8[]', values: [`'{NaN,Infinity,-Infinity}'`, `'{-0,0,5e-324}'`, 'NULL', `'{}'`, `'{0.1,1e300,-2.2250738585072014e-308}'`, `'{NULL}'`] },
+  f4: { type: 'float4[]', values: [`'{NaN,-0}'`, `'{3.4028235e38,1e-45}'`, 'NULL', `'{}'`, `'{0.1}'`, `'{-Infinity}'`] },
+  moods: { type: '$S.mood[]', values: [`'{ok,sad}'`, `'{happy,NULL}'`, 'NULL', `'{}'`, `'{ok}'`, `'{sad}'`] },
+  ch: { type: 'char(3)[]', values: [`'{a,bc}'`, `'{"  x"}'`, 'NULL', `'{}'`, `'{abc}'`, `'{NULL}'`] },
+  t: {
+    type: 'text[]',
+    values: [`ARRAY['a"b', 'c,d', E'back\\\\slash', E'tab\\there', E'new\\nline']`, `ARRAY['NULL', '', NULL, '{}', '(1,2)']`, 'NULL', `'{}'`, `ARRAY['ünï', '💧']`, `ARRAY[' lead', 'trail ']`],
+  },
+  jb: { type: 'jsonb[]', values: [`ARRAY['{"a": [1, "x,y"]}'::jsonb, 'null'::jsonb]`, `ARRAY['"s"'::jsonb]`, 'NULL', `'{}'`, `ARRAY[NULL::jsonb]`, `ARRAY['1.50'::jsonb]`] },
+  bya: { type: 'bytea[]', values: [`ARRAY['\\x00ff'::bytea, ''::bytea]`, `ARRAY[NULL::bytea]`, 'NULL', `'{}'`, `ARRAY['\\x2c22'::bytea]`, `ARRAY['\\x5c'::bytea]`] },
+  pr: { type: '$S.pair', values: ['NULL', 'ROW(NULL, NULL)', 'ROW(1, NULL)', 'ROW(NULL, \'x\')', `ROW(2, E'q"u,o(t)e\\t\\n\\\\')`, `ROW(3, '')`] },
+  nest: { type: '$S.outer_t', values: ['NULL', 'ROW(ROW(NULL, NULL), NULL)', 'ROW(NULL, NULL)', 'ROW(ROW(1, \'a,b\'), 5)', 'ROW(ROW(NULL, \'\'), NULL)', 'ROW(ROW(2, NULL), 0)'] },
+  prs: {
+    type: '$S.pair[]',
+    values: [`ARRAY[ROW(1, 'x,y'), ROW(NULL, NULL), NULL]::$S.pair[]`, `ARRAY[NULL]::$S.pair[]`, 'NULL', `'{}'`, `ARRAY[ROW(NULL, '"q"')]::$S.pair[]`, `ARRAY[ROW(7, E'a\\nb')]::$S.pair[]`],
+  },
+};
+
+const EXPECTED_TYPES: Record<string, string> = {
+  i4: 'LIST<INT32>',
+  i4_2d: 'LIST<LIST<INT32>>',
+  i4_3d: 'LIST<LIST<LIST<INT32>>>',
+  mixed_dims: 'TEXT',
+  odd_bounds: 'TEXT',
+  neg_bounds: 'TEXT',
+  dom_arr: 'LIST<LIST<INT32>>',
+  num: 'LIST<DECIMAL(12,3)>',
+  num_nan: 'TEXT',
+  num_free: 'LIST<TEXT>',
+  tstz: 'LIST<TIMESTAMPTZ>',
+  ts: 'LIST<TIMESTAMP>',
+  d: 'LIST<DATE>',
+  u: 'LIST<UUID>',
+  b: 'LIST<BOOL>',
+  f8: 'LIST<FLOAT64>',
+  f4: 'LIST<FLOAT32>',
+  moods: 'LIST<TEXT>',
+  ch: 'LIST<TEXT>',
+  t: 'LIST<TEXT>',
+  jb: 'LIST<JSON>',
+  bya: 'LIST<BYTES>',
+  pr: 'TEXT',
+  nest: 'TEXT',
+  prs: 'LIST<TEXT>',
+};
+
+beforeAll(async () => {
+  db = await createTestSchema('arrays');
+  const s = `"${db.schema}"`;
+  await db.admin.query(`
+    CREATE TYPE ${s}.mood AS ENUM ('sad', 'ok', 'happy');
+    CREATE TYPE ${s}.pair AS (a int, b text);
+    CREATE TYPE ${s}.outer_t AS (p ${s}.pair, n int);
+    CREATE DOMAIN ${s}.int_list AS int4[];`);
+  const cols = Object.entries(COLUMNS).map(([name, c]) => `${name} ${c.type.replaceAll('$S', s)}`);
+  await db.admin.query(`CREATE TABLE ${s}.arr (id int PRIMARY KEY, ${cols.join(', ')})`);
+  for (let row = 0; row < 6; row++) {
+    const values = Object.values(COLUMNS).map((c) => c.values[row]!.replaceAll('$S', s));
+    await db.admin.query(`INSERT INTO ${s}.arr VALUES (${row + 1}, ${values.join(', ')})`);
+  }
+  lake = await createLocalLake(db.url);
+  lakes.push(lake);
+  ({ manifest } = await publishTable(lake, { schema: db.schema, name: 'arr' }, 'a1'));
+  files = `[${manifest.files.map((f) => `'${lake.store.localPath('bronze', f.key)!}'`).join(', ')}]`;
+}, 120_000);
+
+afterAll(async () => {
+  for (const l of lakes) await l.close();
+  await db?.drop();
+});
+
+/** Runs `sql` in Postgres with the export's text settings; returns the rows. */
+async function pgRows(sql: string): Promise<Record<string, unknown>[]> {
+  const client = await db.admin.connect();
+  try {
+    await client.query(`SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle = 'ISO, YMD'`);
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    client.release();
+  }
+}
+
+async function duckRows(sql: string): Promise<Record<string, unknown>[]> {
+  const duck = await openDuckSession();
+  try {
+    return await duck.rows(sql.replaceAll('$F', `read_parquet(${files})`));
+  } finally {
+    duck.close();
+  }
+}
+
+/** Per element kind: the canonical text of one element in Postgres (`e`) and in DuckDB. */
+const CANON: Record<string, { pg: string; duck: string }> = {
+  plain: { pg: 'e::text', duck: 'e::VARCHAR' },
+  bpchar: { pg: `CASE WHEN e IS NULL THEN NULL ELSE format('%s', e) END`, duck: 'e::VARCHAR' },
+  bytes: { pg: `encode(e, 'hex')`, duck: 'lower(hex(e))' },
+  micros: {
+    pg: `CASE WHEN isfinite(e) THEN (extract(epoch FROM e) * 1000000)::numeric(40,0)::text ELSE e::text END`,
+    duck: `CASE WHEN isfinite(e) THEN epoch_us(e)::VARCHAR ELSE e::VARCHAR END`,
+  },
+  days: {
+    pg: `CASE WHEN isfinite(e) THEN (e - DATE '1970-01-01')::text ELSE e::text END`,
+    duck: `CASE WHEN isfinite(e) THEN (e - DATE '1970-01-01')::VARCHAR ELSE e::VARCHAR END`,
+  },
+  float: { pg: 'e::text', duck: 'e' },
+};
+
+function canonOf(column: string): keyof typeof CANON {
+  if (column === 'ch') return 'bpchar';
+  if (column === 'bya') return 'bytes';
+  if (column === 'tstz' || column === 'ts') return 'micros';
+  if (column === 'd') return 'days';
+  if (column === 'f8' || column === 'f4') return 'float';
+  return 'plain';
+}
+
+describe('arrays and row types, default configuration', () => {
+  it('maps each column as documented, flags the text fallbacks, and verifies', () => {
+    const byName = Object.fromEntries(manifest.columns.map((c) => [c.name, c]));
+    for (const [name, type] of Object.entries(EXPECTED_TYPES)) expect(byName[name]?.parquetType, name).toBe(type);
+    expect(byName.mixed_dims!.note).toMatch(/1 to 3 dimensions/);
+    expect(byName.odd_bounds!.note).toMatch(/lower bound is not 1 \(e\.g\. \[/);
+    expect(byName.neg_bounds!.note).toMatch(/\[-3:-2\]/);
+    expect(byName.num_nan!.note).toMatch(/NaN/);
+    expect(manifest.verification.status).toBe('passed');
+    expect(manifest.totals.rows).toBe(6);
+  });
+
+  it('reads back every list element exactly, with dimensions, NULL elements, empty and NULL arrays apart', async () => {
+    for (const col of manifest.columns) {
+      if (col.type.kind !== 'list') continue;
+      const name = col.name;
+      const canon = CANON[canonOf(name)]!;
+      const dims = col.type.dims ?? 1;
+      // (An array of composites is unnested as text: unnest would split each composite into its fields.)
+      const expected = await pgRows(
+        `SELECT id, ${name} IS NULL AS isnull, coalesce(array_dims(${name}), '') AS dims,
+           (SELECT array_agg(${canon.pg} ORDER BY o) FROM unnest(${name === 'prs' ? `${name}::text[]` : name}) WITH ORDINALITY AS u(e, o)) AS elems
+         FROM "${db.schema}".arr ORDER BY id`,
+      );
+      let flat = name;
+      for (let d = 1; d < dims; d++) flat = `flatten(${flat})`;
+      // Dimensions of a rectangular nested list, in Postgres' notation.
+      const dimsExpr = dims === 1 ? `CASE WHEN len(${name}) = 0 THEN '' ELSE '[1:' || len(${name}) || ']' END` : dims === 2 ? `CASE WHEN len(${name}) = 0 THEN '' ELSE '[1:' || len(${name}) || '][1:' || len(${name}[1]) || ']' END` : `CASE WHEN len(${name}) = 0 THEN '' ELSE '[1:' || len(${name}) || '][1:' || len(${name}[1]) || '][1:' || len(${name}[1][1]) || ']' END`;
+      const actual = await duckRows(
+        `SELECT id, ${name} IS NULL AS isnull, coalesce(${dimsExpr}, '') AS dims,
+           CASE WHEN len(${flat}) = 0 THEN NULL ELSE list_transform(${flat}, e -> ${canon.duck}) END AS elems
+         FROM $F ORDER BY id`,
+      );
+      const norm = (rows: Record<string, unknown>[]): unknown[] =>
+        rows.map((r) => ({
+          id: Number(r.id),
+          isnull: r.isnull,
+          dims: r.dims,
+          elems: (r.elems as unknown[] | null)?.map((v) => (canonOf(name) === 'float' && v !== null ? floatKey(Number(v), name === 'f4') : v)) ?? null,
+        }));
+      expect(norm(actual), name).toEqual(norm(expected));
+    }
+  });
+
+  it('keeps the Postgres text form of the fallback columns and composites', async () => {
+    const textCols = manifest.columns.filter((c) => c.type.kind === 'text').map((c) => c.name);
+    expect(textCols.sort()).toEqual(['mixed_dims', 'neg_bounds', 'nest', 'num_nan', 'odd_bounds', 'pr']);
+    const select = textCols.map((c) => `${c}::text AS ${c}`).join(', ');
+    const expected = await pgRows(`SELECT id, ${select} FROM "${db.schema}".arr ORDER BY id`);
+    const actual = await duckRows(`SELECT id, ${textCols.join(', ')} FROM $F ORDER BY id`);
+    expect(actual).toEqual(expected);
+    expect(actual.map((r) => r.pr)).toEqual([null, '(,)', '(1,)', '(,x)', '(2,"q""u,o(t)e\t\n\\\\")', '(3,"")']);
+    expect(actual[1]!.nest).toBe('("(,)",)');
+  });
+
+  it('checksums composites by value: an all-NULL row is not the NULL of the column', async () => {
+    // Composite columns are TEXT; their len/hash must count '(,)' and skip only SQL NULLs.
+    const fp = manifest.sourceFingerprint!.columns;
+    expect(fp.pr!.n).toBe('5');
+    expect(fp.nest!.n).toBe('5');
+  });
+});
+
+/** A float as a comparable key: NaN and -0 kept apart; float4 rounded to single precision. */
+function floatKey(v: number, single: boolean): string {
+  const x = single ? Math.fround(v) : v;
+  return Object.is(x, -0) ? '-0' : String(x);
+}
+
+describe('verification of arrays and row types', () => {
+  /** Rewrites the published file through `select` (over `$F`), re-verifies, returns the mismatches. */
+  async function tampered(select: string): Promise<string[]> {
+    const file = lake.store.localPath('bronze', manifest.files[0]!.key)!;
+    await copyFile(file, `${file}.orig`);
+    const duck = await openDuckSession();
+    try {
+      await duck.run(`COPY (${select.replaceAll('$F', `read_parquet('${file}.orig')`)}) TO '${file}.tmp' (FORMAT parquet)`);
+    } finally {
+      duck.close();
+    }
+    await rename(`${file}.tmp`, file);
+    try {
+      const check = await verifyPublished({ store: lake.store, pool: lake.pool, postgresUrl: db.url, config: lake.deps.config }, 'bronze', { schema: db.schema, name: 'arr' });
+      return check.integrity;
+    } finally {
+      await rename(`${file}.orig`, file);
+    }
+  }
+
+  it('passes on the untouched file', async () => {
+    expect(await tampered('SELECT * FROM $F')).toEqual([]);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    ['one int element changed', `SELECT * REPLACE (CASE WHEN id = 1 THEN [1, 3] ELSE i4 END AS i4) FROM $F`, /"i4" e_sum/],
+    ['one element of a 2-D list changed', `SELECT * REPLACE (CASE WHEN id = 1 THEN [[1, 2], [3, 5]] ELSE i4_2d END AS i4_2d) FROM $F`, /"i4_2d" e_sum/],
+    ['a NULL element turned into an empty list element count', `SELECT * REPLACE (CASE WHEN id = 4 THEN []::INT[] ELSE i4 END AS i4) FROM $F`, /"i4" len/],
+    ['a decimal element changed in its last digit', `SELECT * REPLACE (CASE WHEN id = 1 THEN [1.501, -0.001, NULL]::DECIMAL(12,3)[] ELSE num END AS num) FROM $F`, /"num" e_sum/],
+    ['a timestamp element moved by 1 µs', `SELECT * REPLACE (CASE WHEN id = 6 THEN [TIMESTAMPTZ '2024-02-29 00:00:00.000001+00'] ELSE tstz END AS tstz) FROM $F`, /"tstz" e_micros/],
+    ['a uuid element changed', `SELECT * REPLACE (CASE WHEN id = 5 THEN ['ffffffff-ffff-ffff-ffff-fffffffffffe'::UUID] ELSE u END AS u) FROM $F`, /"u" e_hash/],
+    ['a text element changed in length', `SELECT * REPLACE (CASE WHEN id = 5 THEN ['ünï', '💧!'] ELSE t END AS t) FROM $F`, /"t" e_len/],
+    ['a composite with all fields NULL turned into NULL', `SELECT * REPLACE (CASE WHEN id = 2 THEN NULL ELSE pr END AS pr) FROM $F`, /"pr" n/],
+    ['a composite in an array changed', `SELECT * REPLACE (CASE WHEN id = 1 THEN ['(1,"x,y")', '(,)', '(,)'] ELSE prs END AS prs) FROM $F`, /"prs" e_n/],
+  ];
+  for (const [what, select, expected] of cases) {
+    it(`catches ${what}`, async () => {
+      const mismatches = await tampered(select);
+      expect(mismatches.join('\n')).toMatch(expected);
+    });
+  }
+});
