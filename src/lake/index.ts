@@ -1,3 +1,47 @@
-export { chunkPartKey, chunkResultKey, currentKey, encodeKeySegment, manifestKey, partKey, runIdOfKey, runPrefix, stagedKey, tablePrefix } from './layout.js';
+export {
+  chunkPartKey,
+  chunkResultKey,
+  CURRENT_FILE,
+  currentKey,
+  currentKeyUnder,
+  encodeKeySegment,
+  MANIFEST_FILE,
+  manifestKey,
+  partKey,
+  placeOfKey,
+  runIdOfKey,
+  runPrefix,
+  runPrefixUnder,
+  STAGED_FILE,
+  stagedKey,
+  tablePrefix,
+  type KeyPlace,
+} from './layout.js';
+export {
+  assertValidRunId,
+  newRunId,
+  parseRunId,
+  RUN_ID_PATTERN,
+  runIdTime,
+  scheduledRunId,
+  STAMPED_KINDS,
+  type ParsedRunId,
+  type RunKind,
+  type StampedRunKind,
+} from './run-id.js';
+export {
+  assertGcOptions,
+  gcFactKeys,
+  newestTimestampIn,
+  parsePointer,
+  planGc,
+  pointerRuns,
+  type GcFacts,
+  type GcPlanOptions,
+  type KeptNote,
+  type PlannedRemoval,
+  type RemovalReason,
+  type TablePlan,
+} from './gc-plan.js';
 export { currentPointerSchema, MANIFEST_FORMAT, parseManifest, schemaOfManifest, stageSecondsSchema, typeDefinitionSchema, type CurrentPointer, type Manifest, type ManifestFile, type StageSeconds } from './manifest.js';
 export { publishManifest, readCurrentPointer, readManifest, type PublishResult } from './publish.js';

@@ -5,5 +5,5 @@ export { compareFingerprints } from './compare-fingerprints.js';
 export { preflightTables } from './preflight.js';
 export { currentManifest, verifyPublished, type PublishedCheck, type VerifyPublishedDeps } from './verify-published.js';
 export { queryPublished, type PublishedSummary } from './query-published.js';
+export { collectGarbage, type BucketUploads, type GarbageOptions, type GarbageReport, type KeptNote, type RemovalReason, type RemovedRun, type TableGarbage } from './collect-garbage.js';
 export { restoreTable, type RestoreDeps, type RestoreRequest, type RestoreResult } from './restore-table.js';
-export { collectGarbage, runIdTime, type BucketUploads, type GarbageOptions, type GarbageReport, type KeptNote, type RemovalReason, type RemovedRun, type TableGarbage } from './collect-garbage.js';
