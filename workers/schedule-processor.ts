@@ -4,13 +4,9 @@
  */
 import type { Job } from 'bullmq';
 import { resolveTables } from '../src/config/index.js';
+import { scheduledRunId } from '../src/lake/index.js';
 import { enqueueMigration, parseJobData, scheduleJobSchema, type ScheduleJobData } from '../queues/index.js';
 import type { WorkerContext } from './worker-context.js';
-
-/** `<scheduleId>-<yyyymmddThhmmZ>`: the same firing always maps to the same run. */
-export function scheduledRunId(scheduleId: string, firedAt: Date): string {
-  return `${scheduleId}-${firedAt.toISOString().replace(/[-:]/g, '').slice(0, 13)}Z`;
-}
 
 export function createScheduleProcessor(ctx: WorkerContext) {
   return async (job: Job<ScheduleJobData>): Promise<{ runId: string; queued: number }> => {

@@ -11,6 +11,15 @@
  */
 import type { TableRef } from '../shared/table-schema.js';
 
+/** The table's pointer to its published run, directly under the table prefix. */
+export const CURRENT_FILE = '_current.json';
+/** Written last in a run directory: the run is complete. */
+export const MANIFEST_FILE = '_manifest.json';
+/** Written after upload, before verification. */
+export const STAGED_FILE = '_staged.json';
+/** Run directories are `run-<runId>/`. */
+const RUN_DIR = 'run-';
+
 /**
  * Encodes one name for use as a key segment: `/` and `%` are percent-encoded and the
  * names `.`/`..` are escaped, so any Postgres identifier maps to exactly one safe
@@ -28,7 +37,12 @@ export function tablePrefix(ref: TableRef): string {
 
 /** `<schema>/<table>/run-<runId>/` */
 export function runPrefix(ref: TableRef, runId: string): string {
-  return `${tablePrefix(ref)}run-${runId}/`;
+  return runPrefixUnder(tablePrefix(ref), runId);
+}
+
+/** `<tablePrefix>run-<runId>/`, for code that walks a listing by (encoded) table prefix. */
+export function runPrefixUnder(tablePrefix: string, runId: string): string {
+  return `${tablePrefix}${RUN_DIR}${runId}/`;
 }
 
 export function partKey(ref: TableRef, runId: string, index: number): string {
@@ -46,15 +60,42 @@ export function chunkResultKey(ref: TableRef, runId: string, chunk: number): str
 }
 
 export function stagedKey(ref: TableRef, runId: string): string {
-  return `${runPrefix(ref, runId)}_staged.json`;
+  return `${runPrefix(ref, runId)}${STAGED_FILE}`;
 }
 
 export function manifestKey(ref: TableRef, runId: string): string {
-  return `${runPrefix(ref, runId)}_manifest.json`;
+  return `${runPrefix(ref, runId)}${MANIFEST_FILE}`;
 }
 
 export function currentKey(ref: TableRef): string {
-  return `${tablePrefix(ref)}_current.json`;
+  return currentKeyUnder(tablePrefix(ref));
+}
+
+/** `<tablePrefix>_current.json` */
+export function currentKeyUnder(tablePrefix: string): string {
+  return `${tablePrefix}${CURRENT_FILE}`;
+}
+
+/** Where a listed key sits in the layout. */
+export type KeyPlace =
+  /** `<tablePrefix>_current.json` */
+  | { kind: 'current'; tablePrefix: string }
+  /** Any object under `<tablePrefix>run-<runId>/`; `name` is the rest of the key (may be empty). */
+  | { kind: 'run'; tablePrefix: string; runId: string; name: string }
+  /** Outside any table pointer or run directory (never touched by gc). */
+  | { kind: 'other' };
+
+/** Classifies a key of a bucket listing by the layout above. */
+export function placeOfKey(key: string): KeyPlace {
+  const segments = key.split('/');
+  if (segments.length < 3) return { kind: 'other' };
+  const tablePrefix = `${segments[0]}/${segments[1]}/`;
+  const third = segments[2]!;
+  if (segments.length === 3) return third === CURRENT_FILE ? { kind: 'current', tablePrefix } : { kind: 'other' };
+  const runId = third.startsWith(RUN_DIR) ? third.slice(RUN_DIR.length) : '';
+  const name = segments.slice(3).join('/');
+  // `name` may be empty: a directory marker `run-<id>/` belongs to its run too.
+  return runId !== '' ? { kind: 'run', tablePrefix, runId, name } : { kind: 'other' };
 }
 
 /** The run id inside a key under a table prefix, if any. */

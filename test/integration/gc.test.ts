@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANIFEST_FORMAT, readManifest, type CurrentPointer, type Manifest } from '../../src/lake/index.js';
-import { collectGarbage, runIdTime, type GarbageReport, type RemovalReason } from '../../src/pipeline/index.js';
+import { MANIFEST_FORMAT, readManifest, runIdTime, scheduledRunId, type CurrentPointer, type Manifest } from '../../src/lake/index.js';
+import { collectGarbage, type GarbageReport, type RemovalReason } from '../../src/pipeline/index.js';
 import { LocalDirStore, type ObjectStore, S3Store } from '../../src/storage/index.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 
@@ -164,6 +164,9 @@ async function buildLake(lake: Lake, now: Date): Promise<Expected> {
   await lake.chunk(FACT, chunkedOld, 0, ago(29.5), 1800);
   await lake.chunk(FACT, chunkedOld, 1, ago(28.5), 1800);
   await lake.parts(FACT, chunkedOld, ['part-00000-00000.parquet', 'part-00001-00000.parquet', 'part-00001-00001.parquet']);
+  // A scheduled run that died 30 h ago before writing any JSON: its id's time ages it.
+  const scheduledDead = scheduledRunId('nightly', ago(30));
+  await lake.parts(FACT, scheduledDead, ['part-00000.parquet', 'part-00001.parquet']);
   // Custom run ids: no timestamp in the id.
   await lake.parts(FACT, 'manual-import', ['part-00000.parquet']);
   await lake.staged(FACT, 'manual-staged', ago(40), await lake.parts(FACT, 'manual-staged', ['part-00000.parquet']));
@@ -200,6 +203,7 @@ async function buildLake(lake: Lake, now: Date): Promise<Expected> {
   remove(FACT, chunkedOld, 'unfinished');
   remove(FACT, dead, 'unfinished');
   remove(FACT, 'manual-staged', 'unfinished');
+  remove(FACT, scheduledDead, 'unfinished');
   remove(FORECASTS, fc[1]!.id, 'superseded');
   removed.sort((a, b) => (a.prefix === b.prefix ? (a.runId < b.runId ? -1 : 1) : a.prefix < b.prefix ? -1 : 1));
 
