@@ -21,7 +21,7 @@ import { log, type Measurement } from './types.js';
 
 const MIGRATE_TIMEOUT_MS = 10 * 60_000;
 
-/** One table of `migrate --json` (cli/commands/migrate.ts runResultJson). */
+/** One table of `migrate --json` (cli/run-result-json.ts). */
 export interface MigrateTableJson {
   table: string;
   state: string;

@@ -2,18 +2,17 @@
 /**
  * The `corrente` command line. The only place (with the worker entry point) that exits
  * the process: every failure becomes one line on stderr and a non-zero exit code.
+ *
+ * Only commander is loaded up front. Each command's module (and with it the config schema,
+ * the logger and whichever SDKs it needs: pg, DuckDB, the AWS SDK, BullMQ) is imported
+ * when that command runs, so `--help` and `--version` start as fast as Node itself
+ * (loading every SDK took ~0.8 s, measured in bench/README.md).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { describeError, isCorrenteError } from '../src/shared/errors.js';
-import { createCliContext, type GlobalFlags } from './cli-context.js';
-import { demoCommand } from './commands/demo.js';
-import { gcCommand } from './commands/gc.js';
-import { migrateCommand } from './commands/migrate.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { seedCommand } from './commands/seed.js';
-import { statusCommand } from './commands/status.js';
-import { verifyCommand } from './commands/verify.js';
-import { workerCommand } from './commands/worker.js';
+import type { CliContext, GlobalFlags } from './cli-context.js';
+import { packageVersion } from './package-version.js';
+import { usageErrorLine } from './usage-error.js';
 
 // The AWS SDK warns on every S3 call under Node 20 (support ends in 2027); that notice is
 // for us, not for users, and would break the one-line error contract on stderr.
@@ -23,6 +22,9 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
+/** Exit code of a usage error (unknown option or command, missing or bad argument). */
+const USAGE_EXIT_CODE = 2;
+
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input or configuration, 3 a service is unreachable. */
 function exitCodeFor(err: unknown): number {
   if (!isCorrenteError(err)) return 1;
@@ -31,14 +33,28 @@ function exitCodeFor(err: unknown): number {
   return 1;
 }
 
-function run(fn: (this: Command, globals: GlobalFlags) => Promise<number>) {
+interface ActionOptions {
+  /** Config overrides from this command's flags, in config shape. */
+  overrides?: (cmd: Command) => Record<string, unknown>;
+  /** Log only warnings unless a level is asked for (commands with a live display). */
+  quiet?: boolean;
+}
+
+/**
+ * Wraps a command body: builds the context (config, logger) on demand, runs the body, and
+ * turns its outcome into the exit code and at most one error line.
+ */
+function action(body: (ctx: CliContext, cmd: Command) => Promise<number>, options: ActionOptions = {}) {
   return async function (this: Command): Promise<void> {
-    const globals = this.optsWithGlobals<GlobalFlags>();
+    let debug = false;
     try {
-      process.exitCode = await fn.call(this, globals);
+      const { createCliContext } = await import('./cli-context.js');
+      const ctx = createCliContext(this.optsWithGlobals<GlobalFlags>(), options.overrides?.(this) ?? {}, options.quiet ?? true);
+      debug = ctx.config.log.stackTraces;
+      process.exitCode = await body(ctx, this);
     } catch (err) {
       process.stderr.write(`corrente: ${describeError(err)}\n`);
-      if (!isCorrenteError(err) && process.env.CORRENTE_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+      if (!isCorrenteError(err) && debug) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
       process.exitCode = exitCodeFor(err);
     }
     // Open handles (sockets in backoff) must not keep a finished command alive.
@@ -46,36 +62,49 @@ function run(fn: (this: Command, globals: GlobalFlags) => Promise<number>) {
   };
 }
 
+/** Commander parser for a whole number >= 1 (e.g. `--concurrency`). */
+function positiveWholeNumber(value: string): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('Expected a whole number >= 1.');
+  return Number(value);
+}
+
+// Commander's own messages (help shown after `corrente` alone, usage errors) are collected
+// here and rendered once in the catch below: one line on stderr, never two.
+let commanderStderr = '';
+
 const program = new Command('corrente')
   .description('Move PostgreSQL tables to exact, verified Parquet in object storage')
-  .option('-c, --config <file>', 'YAML config file (default: ./corrente.yaml if present, or $CORRENTE_CONFIG)')
+  .configureOutput({ writeErr: (text) => void (commanderStderr += text), outputError: () => {} })
+  .version(packageVersion(), '-V, --version', 'print the version')
+  .option('-c, --config <file>', 'YAML config file (default: ./corrente.yaml if present, or $CORRENTE_CONFIG); ./.env is read too')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
 program
   .command('migrate')
   .description('enqueue one export job per table and print the run id')
-  .option('-t, --tables <list>', 'comma-separated schema.table names (default: the configured tables)')
+  .option('-t, --tables <list>', "comma-separated schema.table names or patterns such as 'core.*' (default: the configured tables)")
+  .option('-x, --exclude <list>', "comma-separated names or patterns to leave out, e.g. 'core.tmp_*' (added to the configured exclude)")
   .option('-w, --wait', 'wait for the run, showing progress per table')
   .option('-i, --inline', 'also run a worker in this process (implies --wait)')
   .option('--json', 'print a machine-readable result')
   .option('--run-id <id>', 'use this run id (enqueuing the same run twice adds nothing)')
-  .action(run(async function (this: Command) {
-    const flags = this.opts();
-    return migrateCommand(createCliContext(this.optsWithGlobals(), {}, true), flags);
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/migrate.js')).migrateCommand(ctx, cmd.opts())));
 
 program
   .command('worker')
   .description('run a worker: takes export and verify jobs until SIGTERM')
-  .option('--concurrency <n>', 'jobs at once in this process')
+  .option('--concurrency <n>', 'jobs this process runs at once, across all its queues (default: WORKER_CONCURRENCY or 1)', positiveWholeNumber)
   .option('--queues <list>', 'queues to serve: export, verify, schedule (default all)')
-  .action(run(async function (this: Command) {
-    const flags = this.opts<{ concurrency?: string; queues?: string }>();
-    const overrides = flags.concurrency !== undefined ? { worker: { concurrency: Number(flags.concurrency) } } : {};
-    return workerCommand(createCliContext(this.optsWithGlobals(), overrides), flags);
-  }));
+  .action(
+    action(async (ctx, cmd) => (await import('./commands/worker.js')).workerCommand(ctx, cmd.opts()), {
+      quiet: false,
+      overrides: (cmd) => {
+        const n = cmd.opts<{ concurrency?: number }>().concurrency;
+        return n !== undefined ? { worker: { concurrency: n } } : {};
+      },
+    }),
+  );
 
 program
   .command('verify')
@@ -83,18 +112,14 @@ program
   .description('re-verify the published files of a table against the source')
   .option('--json', 'print a machine-readable result')
   .addOption(new Option('--layer <layer>', 'bucket layer').choices(['bronze', 'silver', 'gold']))
-  .action(run(async function (this: Command) {
-    return verifyCommand(createCliContext(this.optsWithGlobals(), {}, true), this.args[0]!, this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/verify.js')).verifyCommand(ctx, cmd.args[0]!, cmd.opts())));
 
 program
   .command('status')
   .argument('[run]', 'run id (default: recent runs)')
   .description('show a run, or the recent runs')
   .option('--json', 'print a machine-readable result')
-  .action(run(async function (this: Command) {
-    return statusCommand(createCliContext(this.optsWithGlobals(), {}, true), this.args[0], this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/status.js')).statusCommand(ctx, cmd.args[0], cmd.opts())));
 
 program
   .command('gc')
@@ -103,35 +128,27 @@ program
   .option('--older-than-hours <h>', 'remove unfinished runs only when older than this (default 24)')
   .option('--keep <n>', 'published runs kept per table (default: export.keepRuns)')
   .option('--json', 'print a machine-readable report')
-  .action(run(async function (this: Command) {
-    return gcCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/gc.js')).gcCommand(ctx, cmd.opts())));
 
 program
   .command('schedule')
   .description('apply the configured schedules (recurring migrations); workers run them')
   .option('--json', 'print a machine-readable result')
-  .action(run(async function (this: Command) {
-    return scheduleCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/schedule.js')).scheduleCommand(ctx, cmd.opts())));
 
 program
   .command('seed')
   .description('create the sample Nova Corrente tables in the configured Postgres')
   .option('--rows <n>', 'rows in core.fact_demand_daily', '1000000')
   .option('--reseed', 'drop and recreate even if already seeded')
-  .action(run(async function (this: Command) {
-    return seedCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/seed.js')).seedCommand(ctx, cmd.opts())));
 
 program
   .command('demo')
   .description('seed the sample schema, migrate it into the lake, verify, and query it back')
   .option('--rows <n>', 'rows in core.fact_demand_daily', '1000000')
   .option('--reseed', 'drop and recreate the sample tables first')
-  .action(run(async function (this: Command) {
-    return demoCommand(createCliContext(this.optsWithGlobals(), {}, true), this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/demo.js')).demoCommand(ctx, cmd.opts())));
 
 program
   .command('restore')
@@ -143,15 +160,23 @@ program
   .option('--as <schema.table>', 'restore under another name (default: the exported name)')
   .option('--replace', 'swap out an existing table, after the restored copy verified')
   .option('--json', 'print a machine-readable result')
-  .action(run(async function (this: Command) {
-    return (await import('./commands/restore.js')).restoreCommand(createCliContext(this.optsWithGlobals(), {}, true), this.args[0]!, this.opts());
-  }));
+  .action(action(async (ctx, cmd) => (await import('./commands/restore.js')).restoreCommand(ctx, cmd.args[0]!, cmd.opts())));
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    if (err.code === 'commander.help') {
+      // `corrente` without a command: the help goes to stdout, the complaint is one line.
+      process.stdout.write(commanderStderr);
+      process.stderr.write(`corrente: no command given. Choose one of: ${program.commands.map((c) => c.name()).join(', ')} (corrente --help)\n`);
+      process.exitCode = USAGE_EXIT_CODE;
+    } else if (err.exitCode === 0) {
+      process.exitCode = 0; // --help, --version
+    } else {
+      process.stderr.write(`${usageErrorLine(err.message, process.argv.slice(2), program.commands.map((c) => c.name()))}\n`);
+      process.exitCode = USAGE_EXIT_CODE;
+    }
   } else {
     process.stderr.write(`corrente: ${describeError(err)}\n`);
     process.exitCode = 1;

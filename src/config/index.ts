@@ -10,4 +10,5 @@ export type {
   TransformConfig,
 } from './schema.js';
 export { configuredTables, resolveTables, splitTableList, type TableTarget } from './tables.js';
+export { expandSelection, selectionNeedsCatalog, tableSelection, type ExpandedSelection, type SelectionEntry, type TableSelection } from './table-selection.js';
 export { isTimeZone, nextFireTimes } from './schedules.js';

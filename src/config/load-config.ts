@@ -1,8 +1,10 @@
 /**
- * Loads the configuration once: optional YAML file, then environment overrides, then
- * validation. The only module that reads `process.env`.
+ * Loads the configuration once: optional YAML file, then environment overrides (with a
+ * `.env` file in the working directory under them), then validation. The only module
+ * that reads `process.env`.
  */
 import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodError } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
@@ -12,6 +14,12 @@ import { configSchema, type Config } from './schema.js';
 export interface LoadConfigOptions {
   /** Environment to read. @defaultValue `process.env` */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A dotenv file whose variables apply where `env` does not set them (variables already
+   * in the environment win); skipped when it does not exist. `false` reads none.
+   * @defaultValue `.env` in the working directory when `env` is not given, else none
+   */
+  envFile?: string | false;
   /**
    * YAML file path. @defaultValue `CORRENTE_CONFIG`, else `./corrente.yaml` when it exists
    */
@@ -25,7 +33,8 @@ export interface LoadConfigOptions {
  * @throws CorrenteError `CONFIG_INVALID` naming the file, key or variable at fault.
  */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
-  const env = options.env ?? process.env;
+  const envFile = options.envFile ?? (options.env ? false : '.env');
+  const env = envFile === false ? (options.env ?? process.env) : { ...readEnvFile(envFile), ...(options.env ?? process.env) };
   const file = options.file ?? env.CORRENTE_CONFIG;
   const fromFile = readYaml(file ?? 'corrente.yaml', file !== undefined);
   const merged = withStorageKind(deepMerge(deepMerge(fromFile, fromEnv(env)), options.overrides ?? {}));
@@ -41,6 +50,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   assertSchedulesValid(config.schedules);
   hideSecret(config.storage.s3, 'secretKey');
   return deepFreeze(config);
+}
+
+/** The variables of a dotenv file (`KEY=value` lines, `#` comments, quotes); none when it does not exist. */
+function readEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CorrenteError('CONFIG_INVALID', `Cannot read ${path}: ${(err as Error).message}`, {
+      hint: 'Make the file readable, or remove it (corrente reads .env from the working directory when present)',
+    });
+  }
+  return parseEnv(text) as Record<string, string>;
 }
 
 function readYaml(path: string, required: boolean): Record<string, unknown> {
@@ -94,6 +117,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string, 'string' | 'int' | 'bool
   ['MINIO_REGION', 'storage.s3.region', 'string'],
   ['WORKER_CONCURRENCY', 'worker.concurrency', 'int'],
   ['LOG_LEVEL', 'log.level', 'string'],
+  ['CORRENTE_DEBUG', 'log.stackTraces', 'bool'],
 ];
 
 /** Later entries of ENV_KEYS win, so MINIO_* beats S3_* beats AWS_*. */

@@ -16,7 +16,7 @@ export const columnOverrideSchema = z.strictObject({
 
 /** A table to migrate, with per-table options. */
 export const tableConfigSchema = z.strictObject({
-  /** `schema.table`; quote parts containing dots: `core."a.b"`. */
+  /** `schema.table` or a pattern (`core.*`); quote parts containing dots: `core."a.b"`. */
   name: z.string().min(3),
   /** Layer (bucket) to write into. */
   layer: z.enum(['bronze', 'silver', 'gold']).default('bronze'),
@@ -167,10 +167,16 @@ export const configSchema = z.strictObject({
       sampleRows: positiveInt.default(5),
     })
     .prefault({}),
-  /** Tables `migrate` exports when `--tables` is not given. */
+  /**
+   * Tables `migrate` exports when `--tables` is not given: `schema.table` names or patterns
+   * (`core.*`, `core.fact_*`: `*` matches any characters) over the tables, views and
+   * materialized views the role can read.
+   */
   tables: z
     .array(z.union([z.string().min(3), tableConfigSchema]))
     .default(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']),
+  /** Names or patterns of tables never exported, even when `tables:` or `--tables` pick them (e.g. `core.tmp_*`). */
+  exclude: z.array(z.string().min(3)).default([]),
   /**
    * Recurring migrations (the nightly refreshes that replace the Airflow DAGs), applied
    * with `corrente schedule` and fired by the workers.
@@ -193,6 +199,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Env: `LOG_LEVEL`. Unset: `info` for workers, `warn` for commands with a live display. */
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+      /** Env: `CORRENTE_DEBUG`. Print the stack trace of unexpected (non-corrente) errors after their line. */
+      stackTraces: z.boolean().default(false),
     })
     .prefault({}),
 });

@@ -2,6 +2,7 @@
  * Resolves which tables a migration exports, and with which per-table options.
  */
 import { CorrenteError } from '../shared/errors.js';
+import { isTablePattern } from '../shared/table-pattern.js';
 import { formatTableRef, parseTableRef, type TableRef } from '../shared/table-schema.js';
 import type { Config } from './schema.js';
 
@@ -11,13 +12,27 @@ export interface TableTarget {
   columns: Record<string, { as: 'text' }>;
 }
 
-/** Every configured table, parsed. @throws CorrenteError `CONFIG_INVALID` for a bad name. */
+/**
+ * Every configured table, parsed.
+ * @throws CorrenteError `CONFIG_INVALID` for a bad name or a pattern (expand those with
+ *   `tableSelection` and `expandSelection`).
+ */
 export function configuredTables(config: Pick<Config, 'tables'>): TableTarget[] {
   return config.tables.map((t) =>
     typeof t === 'string'
-      ? { table: parseTableRef(t), layer: 'bronze' as const, columns: {} }
-      : { table: parseTableRef(t.name), layer: t.layer, columns: { ...t.columns } },
+      ? { table: parseExactName(t), layer: 'bronze' as const, columns: {} }
+      : { table: parseExactName(t.name), layer: t.layer, columns: { ...t.columns } },
   );
+}
+
+/** `schema.table`, refusing a pattern where one table is meant. */
+function parseExactName(text: string): TableRef {
+  if (isTablePattern(text)) {
+    throw new CorrenteError('CONFIG_INVALID', `${text} is a pattern; name one table here`, {
+      hint: 'Patterns (schema.*) select tables for migrate; quote a name that really holds *, e.g. core."a*b"',
+    });
+  }
+  return parseTableRef(text);
 }
 
 /**
@@ -35,7 +50,7 @@ export function resolveTables(config: Pick<Config, 'tables'>, names?: readonly s
   const seen = new Set<string>();
   const out: TableTarget[] = [];
   for (const name of names) {
-    const table = parseTableRef(name);
+    const table = parseExactName(name);
     const key = formatTableRef(table);
     if (seen.has(key)) continue;
     seen.add(key);
