@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuckSession, type DuckSession } from '../duckdb/index.js';
-import { chunkPartKey, chunkResultKey, MANIFEST_FORMAT, partKey, stagedKey, stageSecondsSchema, typeDefinitionSchema, type Manifest, type ManifestFile, type StageSeconds } from '../lake/index.js';
+import { chunkPartKey, chunkResultKey, diffColumns, MANIFEST_FORMAT, partKey, readCurrentPointer, readManifest, stagedKey, stageSecondsSchema, typeDefinitionSchema, type Manifest, type ManifestFile, type StageSeconds } from '../lake/index.js';
 import {
   applyArrayLayouts,
   arrayColumns,
@@ -191,7 +191,20 @@ function buildManifest(
   };
 }
 
+/** Column changes since the run current now (none for a table's first run). */
+async function schemaChangesSince(deps: ExportDeps, manifest: Manifest, signal?: AbortSignal): Promise<Manifest['schemaChanges']> {
+  const pointer = await readCurrentPointer(deps.store, manifest.bucket, manifest.table, signal);
+  const previous = pointer ? await readManifest(deps.store, manifest.bucket, pointer.manifestKey, signal) : undefined;
+  const changes = previous ? diffColumns(previous.columns, manifest.columns) : [];
+  return changes.length > 0 ? changes : undefined;
+}
+
 async function writeStaged(deps: ExportDeps, manifest: Manifest, signal?: AbortSignal): Promise<StagedExport> {
+  const schemaChanges = await schemaChangesSince(deps, manifest, signal);
+  if (schemaChanges) {
+    manifest = { ...manifest, schemaChanges };
+    deps.logger?.warn({ table: formatTableRef(manifest.table), schemaChanges }, 'columns stored differently from the current run');
+  }
   const key = stagedKey(manifest.table, manifest.runId);
   await deps.store.putBytes(manifest.bucket, key, JSON.stringify(manifest, null, 2), { signal });
   return { manifest, stagedKey: key };

@@ -209,6 +209,30 @@ describe('arrays and row types, default configuration', () => {
     expect(actual[1]!.nest).toBe('("(,)",)');
   });
 
+  it('verifies under textChecksum md5 too (every text element and composite hashed)', async () => {
+    const strict = await createLocalLake(db.url, { textChecksum: 'md5' });
+    lakes.push(strict);
+    const run = await publishTable(strict, { schema: db.schema, name: 'arr' }, 'a2');
+    expect(run.manifest.verification.status).toBe('passed');
+    expect(Object.keys(run.manifest.sourceFingerprint!.columns.t!)).toContain('e_hash');
+    expect(Object.keys(run.manifest.sourceFingerprint!.columns.pr!)).toContain('hash');
+  });
+
+  it('records a column that became text since the previous run as a schema change', async () => {
+    const s = `"${db.schema}"`;
+    await db.admin.query(`CREATE TABLE ${s}.drift (id int PRIMARY KEY, tags int4[])`);
+    await db.admin.query(`INSERT INTO ${s}.drift VALUES (1, '{1,2}'), (2, NULL)`);
+    const table = { schema: db.schema, name: 'drift' };
+    const first = await publishTable(lake, table, 'd1');
+    expect(first.manifest.schemaChanges).toBeUndefined();
+    await db.admin.query(`INSERT INTO ${s}.drift VALUES (3, '[0:1]={5,6}')`);
+    const second = await publishTable(lake, table, 'd2');
+    expect(second.manifest.verification.status).toBe('passed');
+    expect(second.manifest.schemaChanges).toEqual([
+      { column: 'tags', change: 'type', from: 'LIST<INT32>', to: 'TEXT', note: expect.stringMatching(/lower bound is not 1 \(e\.g\. \[0:1\]\)/) },
+    ]);
+  });
+
   it('checksums composites by value: an all-NULL row is not the NULL of the column', async () => {
     // Composite columns are TEXT; their len/hash must count '(,)' and skip only SQL NULLs.
     const fp = manifest.sourceFingerprint!.columns;

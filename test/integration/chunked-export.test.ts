@@ -20,7 +20,10 @@ beforeAll(async () => {
   await db.admin.query(`INSERT INTO "${db.schema}".with_pk SELECT g, g / 100.0, CASE WHEN g % 7 = 0 THEN NULL ELSE repeat('x', 40) END FROM generate_series(1, 300000) g`);
   await db.admin.query(`CREATE TABLE "${db.schema}".no_pk (a int, b text)`);
   await db.admin.query(`INSERT INTO "${db.schema}".no_pk SELECT g % 1000, repeat('y', 60) FROM generate_series(1, 200000) g`);
-  await db.admin.query(`ANALYZE "${db.schema}".with_pk; ANALYZE "${db.schema}".no_pk`);
+  // One 2-D value in the last range: the whole column must be text in every range's files.
+  await db.admin.query(`CREATE TABLE "${db.schema}".with_arrays (id int PRIMARY KEY, flat int4[], mixed int4[], pad text)`);
+  await db.admin.query(`INSERT INTO "${db.schema}".with_arrays SELECT g, ARRAY[g, -g], CASE WHEN g = 149999 THEN '{{1,2},{3,4}}'::int4[] ELSE ARRAY[g] END, repeat('z', 40) FROM generate_series(1, 150000) g`);
+  await db.admin.query(`ANALYZE "${db.schema}".with_pk; ANALYZE "${db.schema}".no_pk; ANALYZE "${db.schema}".with_arrays`);
   // ~4 MB per chunk: the 300k-row table splits into several key ranges, processed one at a time.
   w = await startInProcessWorker(db.url, { export: { chunkMb: 4 }, worker: { concurrency: 1, backoffMs: 200 } });
 });
@@ -71,6 +74,22 @@ describe('chunked export', () => {
     const after = await parquetStats(files, 'SELECT count(*)::VARCHAR AS n, sum(v)::VARCHAR AS s, max(id)::VARCHAR AS m, count(DISTINCT id)::VARCHAR AS d FROM $F');
     expect(after).toEqual({ n: before.n, s: before.s, m: before.m, d: before.n });
     expect(run.tables[0]!.rows).toBe(300000);
+  });
+
+  it('decides array layouts once for the table and carries them to every range', async () => {
+    const table = { schema: db.schema, name: 'with_arrays' };
+    await w.ctx.runs.createRun('chunk3', [table]);
+    await enqueueExports(w.ctx.queues, [{ runId: 'chunk3', table, layer: 'bronze' }]);
+    const run = await w.waitForRun('chunk3', 90_000);
+    expect(run.tables[0]!.state, JSON.stringify(run.tables[0]!.error)).toBe('published');
+    expect(run.tables[0]!.chunks).toBeGreaterThan(1);
+    const manifest = await currentManifest(w.ctx.store, 'bronze', table);
+    expect(manifest.verification.status).toBe('passed');
+    const types = Object.fromEntries(manifest.columns.map((c) => [c.name, c.parquetType]));
+    expect(types).toMatchObject({ flat: 'LIST<INT32>', mixed: 'TEXT' });
+    const files = manifest.files.map((f) => w.ctx.store.localPath('bronze', f.key)!);
+    const stats = await parquetStats(files, `SELECT sum(flat[1] + flat[2])::VARCHAR AS zero, count(*) FILTER (WHERE mixed = '{' || id || '}')::VARCHAR AS plain, max(mixed) FILTER (WHERE id = 149999) AS odd FROM $F`);
+    expect(stats).toEqual({ zero: '0', plain: '149999', odd: '{{1,2},{3,4}}' });
   });
 
   it('splits a table without a primary key by heap pages', async () => {
