@@ -129,18 +129,40 @@ export function memoryNeededMb(opts: Pick<ParquetWriteOptions, 'maxLineBytes' | 
   return Math.ceil((copies * Math.max(opts.maxLineBytes, 16 * MIB)) / MIB) + 64;
 }
 
-/** `COPY (SELECT ... FROM read_csv(...)) TO 'file.parquet'`. */
-export function buildCsvToParquetSql(schema: TableSchema, csvPath: string, parquetPath: string, opts: ParquetWriteOptions): string {
-  const columns = schema.columns.map((c, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(csvType(c))}`).join(', ');
-  const select = schema.columns.map((c, i) => `${convertExpr(c, `c${i}`)} AS ${quoteIdent(c.name)}`).join(', ');
-  const reader =
+/** `read_csv` of a chunk with the given column types (`c0`, `c1`, ...). */
+function csvReader(csvPath: string, types: readonly string[], opts: ParquetWriteOptions): string {
+  const columns = types.map((t, i) => `${quoteLiteral(`c${i}`)}: ${quoteLiteral(t)}`).join(', ');
+  return (
     `read_csv(${quoteLiteral(csvPath)}, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', ` +
     `new_line = '\\n', nullstr = '', allow_quoted_nulls = false, strict_mode = true, ` +
-    `max_line_size = ${lineLimit(opts)}, buffer_size = ${bufferSize(opts)}, columns = {${columns}})`;
+    `max_line_size = ${lineLimit(opts)}, buffer_size = ${bufferSize(opts)}, columns = {${columns}})`
+  );
+}
+
+/** `COPY (SELECT ... FROM read_csv(...)) TO 'file.parquet'`. */
+export function buildCsvToParquetSql(schema: TableSchema, csvPath: string, parquetPath: string, opts: ParquetWriteOptions): string {
+  const select = schema.columns.map((c, i) => `${convertExpr(c, `c${i}`)} AS ${quoteIdent(c.name)}`).join(', ');
+  const reader = csvReader(csvPath, schema.columns.map(csvType), opts);
   return (
     `COPY (SELECT ${select} FROM ${reader}) TO ${quoteLiteral(parquetPath)} ` +
     `(FORMAT parquet, COMPRESSION ${opts.compression}${opts.compression === 'zstd' && opts.compressionLevel ? `, COMPRESSION_LEVEL ${opts.compressionLevel}` : ''}, ROW_GROUP_SIZE ${opts.rowGroupRows}, PARQUET_VERSION ${(opts.parquetVersion ?? 'v1').toUpperCase()})`
   );
+}
+
+/**
+ * The first row of a chunk whose column `index` does not convert: its primary key (as
+ * text) and the value's first bytes. Every column is read as text so the CSV reader
+ * itself cannot fail, and the conversion is tried per value.
+ */
+async function findUnconvertible(session: DuckSession, schema: TableSchema, csvPath: string, opts: ParquetWriteOptions, index: number): Promise<{ key: string; value: string } | undefined> {
+  const col = schema.columns[index]!;
+  const c = `c${index}`;
+  const converted = col.type.kind === 'list' ? fromJsonList(col.type, c) : fromPgText(col.type, c);
+  const keys = schema.primaryKey.map((k) => schema.columns.findIndex((x) => x.name === k)).filter((i) => i >= 0);
+  const keyText = keys.length > 0 ? keys.map((i) => `${quoteLiteral(`${schema.columns[i]!.name}=`)} || c${i}`).join(` || ', ' || `) : `'(no primary key)'`;
+  const reader = csvReader(csvPath, schema.columns.map(() => 'VARCHAR'), opts);
+  const [row] = await session.rows(`SELECT ${keyText} AS key, left(${c}, 40) AS value FROM ${reader} WHERE ${c} IS NOT NULL AND try(${converted}) IS NULL LIMIT 1`);
+  return row ? { key: String(row.key), value: String(row.value) } : undefined;
 }
 
 /**
@@ -161,18 +183,22 @@ export async function writeParquetFromCsv(
     return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
-    throw conversionError(schema, coerceError(err));
+    const cause = coerceError(err);
+    const index = /\bc(\d+)\b/.exec(cause.message);
+    const where = index ? await findUnconvertible(session, schema, csvPath, opts, Number(index[1])).catch(() => undefined) : undefined;
+    throw conversionError(schema, cause, where);
   }
 }
 
-function conversionError(schema: TableSchema, err: Error): CorrenteError {
+function conversionError(schema: TableSchema, err: Error, where?: { key: string; value: string }): CorrenteError {
   const table = formatTableRef(schema.table);
   const first = err.message.split('\n')[0] ?? err.message;
   const m = /\bc(\d+)\b/.exec(err.message);
   const col = m ? schema.columns[Number(m[1])] : undefined;
   const named = first.replace(/\bc(\d+)\b/g, (_, i: string) => quoteIdent(schema.columns[Number(i)]?.name ?? `c${i}`));
   if (col) {
-    return new CorrenteError('UNSUPPORTED_VALUE', `${table}.${quoteIdent(col.name)} (${col.pgType}) holds a value that ${describeLogicalType(col.type)} cannot store exactly: ${named}`, {
+    const at = where ? ` at row ${where.key}, value starting ${JSON.stringify(where.value)}` : `: ${named}`;
+    return new CorrenteError('UNSUPPORTED_VALUE', `${table}.${quoteIdent(col.name)} (${col.pgType}) holds a value that ${describeLogicalType(col.type)} cannot store exactly${at}. Nothing was published`, {
       table,
       column: col.name,
       cause: err,

@@ -8,7 +8,7 @@ import { copyFile, rename } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
 import type { Manifest } from '../../src/lake/index.js';
-import { verifyPublished } from '../../src/pipeline/index.js';
+import { exportTable, verifyPublished } from '../../src/pipeline/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
 
@@ -231,6 +231,20 @@ describe('arrays and row types, default configuration', () => {
     expect(second.manifest.schemaChanges).toEqual([
       { column: 'tags', change: 'type', from: 'LIST<INT32>', to: 'TEXT', note: expect.stringMatching(/lower bound is not 1 \(e\.g\. \[0:1\]\)/) },
     ]);
+  });
+
+  it('a value no type can hold fails naming the table, column, row key and value, and publishes nothing', async () => {
+    const s = `"${db.schema}"`;
+    await db.admin.query(`CREATE TABLE ${s}.bad (id int, k text, price numeric(10,2), PRIMARY KEY (id, k))`);
+    await db.admin.query(`INSERT INTO ${s}.bad SELECT g, 'k' || g, g FROM generate_series(1, 100) g`);
+    await db.admin.query(`UPDATE ${s}.bad SET price = 'NaN' WHERE id = 42`);
+    const err = await exportTable(lake.deps, { runId: 'bad1', table: { schema: db.schema, name: 'bad' }, layer: 'bronze' }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/"price" \(numeric\(10,2\)\) holds a value that DECIMAL\(10,2\) cannot store exactly at row id=42, k=k42, value starting "NaN"\. Nothing was published/);
+    expect((err as { hint?: string }).hint).toMatch(/as: text/);
+    const keys: string[] = [];
+    for await (const o of lake.store.list('bronze', `${db.schema}/bad/`)) keys.push(o.key);
+    expect(keys.filter((k) => /_(current|manifest|staged)\.json$/.test(k))).toEqual([]);
   });
 
   it('checksums composites by value: an all-NULL row is not the NULL of the column', async () => {
