@@ -4,7 +4,7 @@
  * models is `src/pipeline`'s job.
  */
 export { loadTransformProject, shippedTransformsDir } from './load-project.js';
-export { buildModelGraph, closest, parseRelationshipTarget, sourcesRead, type ModelGraph } from './model-graph.js';
+export { buildModelGraph, closest, singularTestsOf, parseRelationshipTarget, sourcesRead, type ModelGraph } from './model-graph.js';
 export { selectModels, renderMermaid } from './select-models.js';
 export { modelOptionsSchema, SEVERITIES, type ColumnOptions, type ColumnTest, type ModelOptions, type ModelTest, type QuarantineRule, type Severity } from './model-options.js';
 export { extractCalls, lineAt, locateOption, parseModelFile, parseModelOptions, renderSql, type ParsedModelFile, type SourceLocation, type TemplateCall } from './parse-model.js';

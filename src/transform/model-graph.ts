@@ -5,7 +5,7 @@
  */
 import { CorrenteError } from '../shared/errors.js';
 import { locateOption } from './parse-model.js';
-import { refsOf, sourcesOf, type ModelDef, type TransformProject } from './model-types.js';
+import { refsOf, sourcesOf, type ModelDef, type SingularTestDef, type TransformProject } from './model-types.js';
 
 /** The validated DAG: models in a topological order (inputs first), and edges both ways. */
 export interface ModelGraph {
@@ -183,4 +183,17 @@ export function sourcesRead(graph: ModelGraph, models: Iterable<string>): { sche
     }
   }
   return [...seen.values()];
+}
+
+/**
+ * The singular tests that run with `model`: each test runs with the model it reads that
+ * comes last in DAG order, so every other model it reads is built first.
+ */
+export function singularTestsOf(graph: ModelGraph, model: string): SingularTestDef[] {
+  const rank = new Map(graph.order.map((n, i) => [n, i]));
+  return graph.project.tests.filter((t) => {
+    const refs = t.calls.flatMap((c) => (c.kind === 'ref' ? [c.name] : []));
+    const owner = refs.sort((a, b) => (rank.get(a) ?? -1) - (rank.get(b) ?? -1)).at(-1);
+    return owner === model;
+  });
 }

@@ -15,7 +15,7 @@ columns:
   units: { type: INTEGER, nullable: false }
   is_stockout: { type: BOOLEAN, nullable: false }
   unit_cost: { type: "DECIMAL(12,2)", nullable: false }
-  cost: { type: "DECIMAL(26,5)", nullable: false, description: "quantity * unit_cost, exact" }
+  cost: { type: "DECIMAL(38,5)", nullable: false, description: "quantity * unit_cost, exact" }
 --- */
 SELECT
   demand_id,
@@ -26,5 +26,5 @@ SELECT
   units,
   is_stockout,
   unit_cost,
-  quantity * unit_cost AS cost
+  CAST(quantity AS DECIMAL(38,3)) * unit_cost AS cost  -- widened first: DECIMAL(14,3) * DECIMAL(12,2) could overflow 18 digits
 FROM {{ ref('demand_daily') }}

@@ -1,0 +1,87 @@
+/**
+ * The inputs of a model: the current published run of each exported table (`source`) and
+ * model (`ref`), as local Parquet paths DuckDB can read. A local lake is read in place;
+ * files in S3 are downloaded once into a cache keyed by bucket, table and run id (DuckDB
+ * cannot load httpfs here), so a second model reading the same run reuses them.
+ */
+import { mkdir, rename, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { readCurrentPointer, readManifest, type Manifest } from '../lake/index.js';
+import type { ObjectStore } from '../storage/index.js';
+import { CorrenteError } from '../shared/errors.js';
+import type { TableRef } from '../shared/table-schema.js';
+import type { Layer } from './export-types.js';
+
+/** One input as read by a model run. */
+export interface LakeInput {
+  layer: Layer;
+  bucket: string;
+  table: TableRef;
+  manifest: Manifest;
+  /** Local paths of the run's files, in manifest order. */
+  paths: string[];
+}
+
+/** Where to find inputs. */
+export interface InputDeps {
+  store: ObjectStore;
+  buckets: Readonly<Record<Layer, string>>;
+  /** Local cache for files of remote stores. */
+  cacheDir: string;
+}
+
+/** The lake table a model is stored as: schema = its layer, in its layer's bucket. */
+export function modelTableRef(layer: 'silver' | 'gold', name: string): TableRef {
+  return { schema: layer, name };
+}
+
+/** The current manifest of a table in one layer, or undefined when nothing was published. */
+export async function currentRun(deps: Pick<InputDeps, 'store' | 'buckets'>, layer: Layer, table: TableRef, signal?: AbortSignal): Promise<Manifest | undefined> {
+  const bucket = deps.buckets[layer];
+  const pointer = await readCurrentPointer(deps.store, bucket, table, signal);
+  if (!pointer) return undefined;
+  const manifest = await readManifest(deps.store, bucket, pointer.manifestKey, signal);
+  if (!manifest) {
+    throw new CorrenteError('RUN_NOT_FOUND', `${bucket}/${table.schema}/${table.name}: _current.json names run ${pointer.runId}, whose manifest is missing`, {
+      runId: pointer.runId,
+      hint: 'Re-publish the table (corrente migrate, or corrente transform for a model)',
+    });
+  }
+  return manifest;
+}
+
+/**
+ * The current run of an exported table, looked up in bronze, then silver and gold (tables
+ * configured with another `layer`).
+ */
+export async function currentSourceRun(deps: Pick<InputDeps, 'store' | 'buckets'>, table: TableRef, signal?: AbortSignal): Promise<{ layer: Layer; manifest: Manifest } | undefined> {
+  for (const layer of ['bronze', 'silver', 'gold'] as const) {
+    const manifest = await currentRun(deps, layer, table, signal);
+    if (manifest) return { layer, manifest };
+  }
+  return undefined;
+}
+
+/** Local paths of a run's files: in place for a local lake, else through the cache. */
+export async function localFilesOf(deps: InputDeps, layer: Layer, manifest: Manifest, signal?: AbortSignal): Promise<LakeInput> {
+  const bucket = deps.buckets[layer];
+  const paths: string[] = [];
+  for (const f of manifest.files) {
+    const local = deps.store.localPath(bucket, f.key);
+    if (local !== undefined) {
+      paths.push(local);
+      continue;
+    }
+    // Keys hold the run id, and a run's files never change: a cached file of the right size is that file.
+    const dest = join(deps.cacheDir, bucket, ...f.key.split('/'));
+    const cached = await stat(dest).catch(() => undefined);
+    if (cached?.size !== f.bytes) {
+      await mkdir(dirname(dest), { recursive: true });
+      const tmp = `${dest}.${process.pid}.${Date.now()}.tmp`;
+      await deps.store.getFile(bucket, f.key, tmp, { signal });
+      await rename(tmp, dest);
+    }
+    paths.push(dest);
+  }
+  return { layer, bucket, table: manifest.table, manifest, paths };
+}

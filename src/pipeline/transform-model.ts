@@ -1,0 +1,448 @@
+/**
+ * Runs one SQL model: DuckDB executes its SELECT over the current runs of its inputs,
+ * writes Parquet (export settings), checks the files against the writer's counts, runs the
+ * data tests over the staged files, and publishes atomically (files, `_manifest.json`,
+ * `_current.json`) only when no `error` test failed. Rows breaking a quarantine rule go to
+ * `<layer>/_quarantine_<model>` instead, published with the same run id.
+ */
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { ExportConfig, TransformConfig } from '../config/index.js';
+import {
+  countParquet,
+  describeQuery,
+  duckType,
+  logicalTypeOfDuck,
+  openDuckSession,
+  parquetRelation,
+  pgTypeOfLogical,
+  writeQueryToParquet,
+  type DuckSession,
+  type QueryParquetOptions,
+  type WrittenFile,
+} from '../duckdb/index.js';
+import { MANIFEST_FORMAT, partKey, publishManifest, runPrefix, stagedKey, type Lineage, type Manifest } from '../lake/index.js';
+import { CorrenteError } from '../shared/errors.js';
+import { noopLogger, type Logger } from '../shared/logger.js';
+import { describeLogicalType, quoteIdent, quoteLiteral, type LogicalType, type TableRef } from '../shared/table-schema.js';
+import { buildDataTests, locateOption, parseRelationshipTarget, renderSql, type DataTest, type ModelDef, type SingularTestDef, type TemplateCall } from '../transform/index.js';
+import type { Layer } from './export-types.js';
+import { sha256File } from './file-hash.js';
+import { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
+import { modelError } from './transform-errors.js';
+
+/** What running a model needs (borrowed, not closed). */
+export interface TransformDeps extends InputDeps {
+  config: TransformConfig;
+  /** Parquet writer settings shared with exports. */
+  writer: Pick<ExportConfig, 'compression' | 'compressionLevel' | 'parquetVersion' | 'rowGroupRows'>;
+  /** Staging and spill directory. */
+  workDir: string;
+  logger?: Logger;
+}
+
+/** The outcome of one data test. */
+export interface TestOutcome {
+  name: string;
+  severity: 'error' | 'warn';
+  file: string;
+  failingRows: number;
+  /** A few failing rows as JSON objects (text, exact). */
+  sample: string[];
+  /** Where all failing rows were kept (Parquet), when any failed. */
+  audit?: string;
+}
+
+/** What happened to one model. */
+export interface ModelOutcome {
+  model: string;
+  layer: 'silver' | 'gold';
+  file: string;
+  status: 'published' | 'failed' | 'skipped';
+  runId: string;
+  rows?: number;
+  quarantined?: number;
+  files?: number;
+  bytes?: number;
+  seconds?: number;
+  tests: TestOutcome[];
+  /** Whether `_current.json` now names this run (false: a newer snapshot was current). */
+  pointerMoved?: boolean;
+  /** One line for a failed or skipped model. */
+  error?: string;
+  errorCode?: string;
+}
+
+export interface RunModelRequest {
+  def: ModelDef;
+  runId: string;
+  singularTests: readonly SingularTestDef[];
+}
+
+/** The quarantine table of a model. */
+export function quarantineTableRef(def: Pick<ModelDef, 'layer' | 'name'>): TableRef {
+  return modelTableRef(def.layer, `_quarantine_${def.name}`);
+}
+
+type InputKey = string;
+const keyOfRef = (name: string): InputKey => `ref:${name}`;
+const keyOfSource = (schema: string, table: string): InputKey => `source:${schema}.${table}`;
+
+/** Every input the model and its tests read, resolved to a current run's local files. */
+async function resolveInputs(deps: TransformDeps, req: RunModelRequest, models: ReadonlyMap<string, ModelDef>, signal?: AbortSignal): Promise<Map<InputKey, LakeInput>> {
+  const { def } = req;
+  const wanted = new Map<InputKey, { kind: 'ref'; name: string; file: string; line: number } | { kind: 'source'; schema: string; table: string; file: string; line: number }>();
+  const addCalls = (calls: readonly TemplateCall[], file: string): void => {
+    for (const c of calls) {
+      if (c.kind === 'ref' && c.name !== def.name) wanted.set(keyOfRef(c.name), { kind: 'ref', name: c.name, file, line: c.line });
+      if (c.kind === 'source') wanted.set(keyOfSource(c.schema, c.table), { kind: 'source', schema: c.schema, table: c.table, file, line: c.line });
+    }
+  };
+  addCalls(def.calls, def.file);
+  for (const t of req.singularTests) if (t.calls.some((c) => c.kind === 'ref' && c.name === def.name)) addCalls(t.calls, t.file);
+  for (const opts of Object.values(def.options.columns)) {
+    for (const t of opts.tests) {
+      if (t.kind !== 'relationships') continue;
+      const target = parseRelationshipTarget(t.to);
+      const where = locateOption(def.optionsSource, t.to);
+      if (target.kind === 'ref' && target.name !== def.name) wanted.set(keyOfRef(target.name), { ...target, ...where });
+      if (target.kind === 'source') wanted.set(keyOfSource(target.schema, target.table), { ...target, ...where });
+    }
+  }
+  const out = new Map<InputKey, LakeInput>();
+  for (const [key, w] of wanted) {
+    if (w.kind === 'source') {
+      const found = await currentSourceRun(deps, { schema: w.schema, name: w.table }, signal);
+      if (!found) throw missingSource(w.schema, w.table, w.file, w.line);
+      out.set(key, await localFilesOf(deps, found.layer, found.manifest, signal));
+    } else {
+      const target = models.get(w.name);
+      const layer = target?.layer ?? 'silver';
+      const manifest = await currentRun(deps, layer, modelTableRef(layer, w.name), signal);
+      if (!manifest) throw missingModelRun(w.name, target?.external ?? false, w.file, w.line);
+      out.set(key, await localFilesOf(deps, layer, manifest, signal));
+    }
+  }
+  return out;
+}
+
+/** The error for a `source` whose table was never exported. */
+export function missingSource(schema: string, table: string, file: string, line: number): CorrenteError {
+  return new CorrenteError('RUN_NOT_FOUND', `${file}:${line}: source ${schema}.${table} was never exported (no published run in the lake)`, {
+    table: `${schema}.${table}`,
+    hint: `Export it first: corrente migrate --tables ${schema}.${table} --wait`,
+  });
+}
+
+/** The error for a `ref` to a model that has no published run. */
+export function missingModelRun(name: string, external: boolean, file: string, line: number): CorrenteError {
+  return new CorrenteError('RUN_NOT_FOUND', `${file}:${line}: ref ${name} has no published run yet`, {
+    table: name,
+    hint: external ? `Publish it first: corrente publish <files> --table <layer>.${name}` : `Build it first: corrente transform +${name} (or select it with this model)`,
+  });
+}
+
+function varLiteral(v: string | number | boolean): string {
+  return typeof v === 'string' ? quoteLiteral(v) : String(v);
+}
+
+interface OutputColumn {
+  name: string;
+  duckType: string;
+  type: LogicalType;
+}
+
+/** Checks the output columns against the declared contract and the lake's types. */
+function checkOutput(def: ModelDef, described: { name: string; type: string }[]): OutputColumn[] {
+  const seen = new Set<string>();
+  const out: OutputColumn[] = [];
+  for (const c of described) {
+    if (seen.has(c.name)) {
+      throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} returns two columns named ${c.name}`, { hint: 'Give each output column its own name with AS' });
+    }
+    seen.add(c.name);
+    const type = logicalTypeOfDuck(c.type);
+    if (!type) {
+      throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} column ${c.name} has DuckDB type ${c.type}, which the lake does not store exactly`, {
+        column: c.name,
+        hint: `Cast it in the SELECT, e.g. CAST(${quoteIdent(c.name)} AS BIGINT), CAST(... AS DECIMAL(38,s)) or CAST(... AS VARCHAR)`,
+      });
+    }
+    out.push({ name: c.name, duckType: c.type, type });
+  }
+  const names = out.map((c) => c.name);
+  for (const [name, opts] of Object.entries(def.options.columns)) {
+    const where = locateOption(def.optionsSource, `${name}:`);
+    const col = out.find((c) => c.name === name);
+    if (!col) {
+      throw new CorrenteError('MODEL_FAILED', `${where.file}:${where.line}: column ${name} is declared for model ${def.name} but its SELECT does not return it`, {
+        column: name,
+        hint: `Columns returned: ${names.join(', ')}. Fix the declaration or the SELECT`,
+      });
+    }
+    if (opts.type && normaliseType(opts.type) !== normaliseType(col.duckType)) {
+      throw new CorrenteError('MODEL_FAILED', `${where.file}:${where.line}: column ${name} of model ${def.name} is declared ${opts.type} but the SELECT returns ${col.duckType}`, {
+        column: name,
+        hint: `Cast it in the SELECT (CAST(... AS ${opts.type})) or change the declared type`,
+      });
+    }
+  }
+  return out;
+}
+
+/** DuckDB type names compared without case and spaces (`DECIMAL(14, 3)` = `decimal(14,3)`). */
+export function normaliseType(t: string): string {
+  const s = t.toUpperCase().replace(/\s+/g, '');
+  const aliases: Record<string, string> = { INT: 'INTEGER', INT4: 'INTEGER', INT8: 'BIGINT', INT2: 'SMALLINT', TEXT: 'VARCHAR', STRING: 'VARCHAR', BOOL: 'BOOLEAN', FLOAT8: 'DOUBLE', TIMESTAMPTZ: 'TIMESTAMPWITHTIMEZONE', NUMERIC: 'DECIMAL' };
+  return aliases[s] ?? s.replace(/^NUMERIC/, 'DECIMAL');
+}
+
+/** Compares the writer's counts with what DuckDB reads back from the files. */
+async function verifyWritten(duck: DuckSession, files: WrittenFile[], columns: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  const back = await countParquet(duck, files.map((f) => f.path), columns, signal);
+  const rows = files.reduce((s, f) => s + f.rows, 0);
+  const problems: string[] = [];
+  if (back.rows !== rows) problems.push(`rows: query ${rows}, files ${back.rows}`);
+  for (const c of columns) {
+    const expected = rows - files.reduce((s, f) => s + (f.nulls[c] ?? 0), 0);
+    if (back.nonNull[c] !== expected) problems.push(`${c} non-null: query ${expected}, files ${back.nonNull[c]}`);
+  }
+  return problems;
+}
+
+const slug = (name: string): string => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'test';
+
+/** Runs the data tests over `__out`, keeping failing rows in `auditDir`. */
+async function runTests(duck: DuckSession, tests: DataTest[], auditDir: string, sampleRows: number, modelName: string, signal?: AbortSignal): Promise<(TestOutcome & { auditPath?: string })[]> {
+  const out: (TestOutcome & { auditPath?: string })[] = [];
+  for (const [i, t] of tests.entries()) {
+    let failing: number;
+    try {
+      const [r] = await duck.rows(`SELECT count(*)::BIGINT AS n FROM (${t.sql}) AS t`, signal);
+      failing = Number(r?.n ?? 0);
+    } catch (err) {
+      const e = modelError(err, `test ${t.name} of model ${modelName}`, t.file, 0);
+      throw new CorrenteError('MODEL_FAILED', e.message.replace(/ LINE \d+:.*$/, ''), { cause: err, hint: 'Fix the test: its SQL or the column it names; nothing was published' });
+    }
+    const outcome: TestOutcome & { auditPath?: string } = { name: t.name, severity: t.severity, file: t.file, failingRows: failing, sample: [] };
+    if (failing > 0) {
+      const rows = await duck.rows(`SELECT to_json(t)::VARCHAR AS j FROM (${t.sql}) AS t LIMIT ${sampleRows}`, signal);
+      outcome.sample = rows.map((r) => String(r.j));
+      const path = join(auditDir, `${String(i).padStart(2, '0')}-${slug(t.name)}.parquet`);
+      await duck.run(`COPY (${t.sql}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, signal);
+      outcome.auditPath = path;
+    }
+    out.push(outcome);
+  }
+  return out;
+}
+
+interface StagedOutput {
+  table: TableRef;
+  files: WrittenFile[];
+  columns: OutputColumn[];
+}
+
+/** Uploads a staged output's files as `part-NNNNN.parquet` and returns the manifest files. */
+async function uploadFiles(deps: TransformDeps, bucket: string, out: StagedOutput, runId: string, signal?: AbortSignal): Promise<Manifest['files']> {
+  const files: Manifest['files'] = [];
+  for (const [i, f] of out.files.entries()) {
+    const key = partKey(out.table, runId, i);
+    const sha256 = await sha256File(f.path);
+    await deps.store.putFile(bucket, key, f.path, { signal });
+    const { size } = await stat(f.path);
+    files.push({ key, uri: deps.store.uri(bucket, key), rows: f.rows, bytes: size, sha256 });
+  }
+  return files;
+}
+
+function buildManifest(
+  def: ModelDef,
+  bucket: string,
+  runId: string,
+  out: StagedOutput,
+  files: Manifest['files'],
+  lineage: Lineage,
+  times: { startedAt: string; snapshotTime: string; seconds: number; verifySeconds: number },
+  primaryKey: string[],
+): Manifest {
+  const rows = files.reduce((s, f) => s + f.rows, 0);
+  return {
+    format: MANIFEST_FORMAT,
+    runId,
+    table: out.table,
+    layer: def.layer,
+    bucket,
+    source: { database: `corrente transform: ${def.file}`, snapshotTime: times.snapshotTime, estimatedRows: rows },
+    columns: out.columns.map((c) => ({
+      name: c.name,
+      pgType: pgTypeOfLogical(c.type),
+      nullable: def.options.columns[c.name]?.nullable ?? true,
+      parquetType: describeLogicalType(c.type),
+      type: c.type,
+    })),
+    primaryKey,
+    files,
+    totals: { rows, bytes: files.reduce((s, f) => s + f.bytes, 0), files: files.length },
+    textChecksum: 'auto',
+    verification: { status: 'passed', checkedAt: new Date().toISOString(), seconds: times.verifySeconds, mismatches: [] },
+    lineage,
+    timings: { startedAt: times.startedAt, exportedAt: new Date().toISOString(), exportSeconds: times.seconds },
+  };
+}
+
+/**
+ * Runs, tests and (when no `error` test fails) publishes one model. A failing `error` test
+ * is an outcome (`status: failed`, the previous run stays current), not a throw; the
+ * staged files, `_staged.json` and the audit files stay in the run directory for inspection.
+ * @throws CorrenteError for a model that cannot run (`MODEL_FAILED`, naming file and line),
+ *   a missing input (`RUN_NOT_FOUND`) or storage failures.
+ */
+export async function runModel(deps: TransformDeps, req: RunModelRequest, models: ReadonlyMap<string, ModelDef>, signal?: AbortSignal): Promise<ModelOutcome> {
+  const { def, runId } = req;
+  const logger = (deps.logger ?? noopLogger).child({ model: def.name, runId });
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const bucket = deps.buckets[def.layer as Layer];
+  const table = modelTableRef(def.layer, def.name);
+  const inputs = await resolveInputs(deps, req, models, signal);
+  await mkdir(deps.workDir, { recursive: true });
+  const dir = await mkdtemp(join(deps.workDir, `corrente-model-${def.name}-`));
+  const duck = await openDuckSession({ memoryMb: deps.config.memoryMb, threads: deps.config.threads, tempDir: join(dir, 'spill') });
+  try {
+    // Output order is not part of a model's contract; not keeping it lets DuckDB stream and spill more.
+    await duck.run('SET preserve_insertion_order = false');
+    const viewOf = new Map<InputKey, string>();
+    for (const [i, [key, input]] of [...inputs].entries()) {
+      const view = `__input_${i}`;
+      const empty = input.manifest.columns.map((c) => ({ name: c.name, duckType: duckType(c.type) }));
+      await duck.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(input.paths, empty)}`, signal);
+      viewOf.set(key, view);
+    }
+    const resolveRelation = (t: { kind: 'ref'; name: string } | { kind: 'source'; schema: string; table: string }): string =>
+      viewOf.get(t.kind === 'ref' ? keyOfRef(t.name) : keyOfSource(t.schema, t.table)) ?? '__out';
+    const sql = renderSql(def.sql, def.calls, (c) => (c.kind === 'var' ? varLiteral(def.options.vars[c.name]!) : resolveRelation(c)));
+    // Same line as the SQL's first line, so DuckDB's LINE n is the file's line n.
+    await duck.run(`CREATE TEMP VIEW __model AS ${sql}`, signal).catch((err: unknown) => {
+      throw modelError(err, `model ${def.name}`, def.file, deps.config.memoryMb);
+    });
+    const columns = checkOutput(def, await describeQuery(duck, '__model', signal));
+    const names = columns.map((c) => c.name);
+    const rules = def.options.quarantine;
+    for (const r of rules) {
+      await duck.run(`SELECT (${r.sql}) IS TRUE FROM __model LIMIT 0`, signal).catch((err: unknown) => {
+        const where = locateOption(def.optionsSource, r.sql);
+        throw modelError(err, `quarantine rule ${r.name} of model ${def.name}`, `${where.file}:${where.line}`, deps.config.memoryMb);
+      });
+    }
+    const keep = rules.length > 0 ? ` WHERE ${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')}` : '';
+    const writer = { ...deps.writer, fileRows: deps.config.fileRows };
+    const write = async (select: string, sub: string, cols: string[]): Promise<WrittenFile[]> => {
+      const outDir = join(dir, sub);
+      await mkdir(outDir, { recursive: true });
+      return writeOrExplain(duck, select, outDir, cols, writer, def, deps.config.memoryMb, signal);
+    };
+    const mainFiles = await write(`SELECT * FROM __model${keep}`, 'out', names);
+    let quarantine: StagedOutput | undefined;
+    if (rules.length > 0) {
+      const ruleCol = '_quarantine_rule';
+      const failed = `concat_ws(',', ${rules.map((r) => `CASE WHEN (${r.sql}) IS NOT TRUE THEN ${quoteLiteral(r.name)} END`).join(', ')})`;
+      const qFiles = await write(`SELECT *, ${failed} AS ${ruleCol} FROM __model WHERE NOT (${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')})`, 'quarantine', [...names, ruleCol]);
+      quarantine = { table: quarantineTableRef(def), files: qFiles, columns: [...columns, { name: ruleCol, duckType: 'VARCHAR', type: { kind: 'text' } }] };
+    }
+    const tv = performance.now();
+    const problems = await verifyWritten(duck, mainFiles, names, signal);
+    if (quarantine) problems.push(...(await verifyWritten(duck, quarantine.files, quarantine.columns.map((c) => c.name), signal)).map((p) => `quarantine ${p}`));
+    if (problems.length > 0) {
+      throw new CorrenteError('VERIFY_MISMATCH', `${def.file}: the files written for model ${def.name} do not match its query: ${problems.slice(0, 3).join('; ')}`, {
+        hint: 'Nothing was published; re-run. If it repeats, report it',
+      });
+    }
+    const verifySeconds = (performance.now() - tv) / 1000;
+    await duck.run(`CREATE TEMP VIEW __out AS SELECT * FROM ${parquetRelation(mainFiles.map((f) => f.path), columns)}`, signal);
+    const tests = buildDataTests(def, '__out', resolveRelation, req.singularTests);
+    const auditDir = join(dir, 'audit');
+    await mkdir(auditDir, { recursive: true });
+    const outcomes = await runTests(duck, tests, auditDir, deps.config.sampleRows, def.name, signal);
+    const blocked = outcomes.some((o) => o.severity === 'error' && o.failingRows > 0);
+
+    await deps.store.ensureBucket(bucket, { signal });
+    const main: StagedOutput = { table, files: mainFiles, columns };
+    const files = await uploadFiles(deps, bucket, main, runId, signal);
+    const reported: TestOutcome[] = [];
+    for (const o of outcomes) {
+      const { auditPath, ...rest } = o;
+      if (auditPath) {
+        const key = `${runPrefix(table, runId)}_audit/${basename(auditPath)}`;
+        await deps.store.putFile(bucket, key, auditPath, { signal });
+        rest.audit = deps.store.uri(bucket, key);
+      }
+      reported.push(rest);
+    }
+    const inputList = [...inputs.values()];
+    const lineage: Lineage = {
+      kind: 'model',
+      model: def.name,
+      file: def.file,
+      sqlHash: def.sqlHash,
+      inputs: inputList.map((i) => ({ layer: i.layer, table: i.table, runId: i.manifest.runId, snapshotTime: i.manifest.source.snapshotTime })),
+      tests: reported.map((o) => ({ name: o.name, severity: o.severity, failingRows: o.failingRows })),
+    };
+    // The data is as of its oldest input: a model never claims to be fresher than what it read.
+    const snapshotTime = inputList.map((i) => i.manifest.source.snapshotTime).sort()[0] ?? startedAt;
+    const times = { startedAt, snapshotTime, seconds: (performance.now() - t0) / 1000, verifySeconds };
+    const manifest = buildManifest(def, bucket, runId, main, files, lineage, times, def.options.unique_key ?? []);
+    const rows = manifest.totals.rows;
+    const base = { model: def.name, layer: def.layer, file: def.file, runId, rows, files: files.length, bytes: manifest.totals.bytes, tests: reported };
+    if (blocked) {
+      manifest.verification.status = 'failed';
+      manifest.verification.mismatches = reported.filter((o) => o.severity === 'error' && o.failingRows > 0).map((o) => `${o.name}: ${o.failingRows} failing row(s)`);
+      await deps.store.putBytes(bucket, stagedKey(table, runId), JSON.stringify(manifest, null, 2), { signal });
+      const failedTests = reported.filter((o) => o.severity === 'error' && o.failingRows > 0);
+      const first = failedTests[0]!;
+      logger.warn({ tests: failedTests.map((t) => t.name) }, 'data tests failed; not published');
+      return {
+        ...base,
+        status: 'failed',
+        seconds: (performance.now() - t0) / 1000,
+        errorCode: 'DATA_TEST_FAILED',
+        error: `${first.file}: model ${def.name}: test ${first.name} failed with ${first.failingRows} row(s)${failedTests.length > 1 ? ` (+${failedTests.length - 1} more failed test(s))` : ''}; not published, run ${runId} kept for inspection, the previous run stays current`,
+      };
+    }
+    let quarantined: number | undefined;
+    if (quarantine) {
+      const qFiles = await uploadFiles(deps, bucket, quarantine, runId, signal);
+      const qManifest = buildManifest(def, bucket, runId, quarantine, qFiles, { ...lineage, tests: [] }, times, []);
+      qManifest.timings.publishedAt = new Date().toISOString();
+      await publishManifest(deps.store, qManifest, signal);
+      quarantined = qManifest.totals.rows;
+    }
+    manifest.timings.publishedAt = new Date().toISOString();
+    const published = await publishManifest(deps.store, manifest, signal);
+    logger.info({ rows, quarantined, pointerMoved: published.pointerMoved }, 'model published');
+    return { ...base, status: 'published', ...(quarantined !== undefined ? { quarantined } : {}), pointerMoved: published.pointerMoved, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    duck.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeOrExplain(
+  duck: DuckSession,
+  select: string,
+  dir: string,
+  cols: string[],
+  writer: QueryParquetOptions,
+  def: ModelDef,
+  memoryMb: number,
+  signal?: AbortSignal,
+): Promise<WrittenFile[]> {
+  try {
+    return await writeQueryToParquet(duck, select, dir, cols, writer, signal);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    // Errors raised while running (not binding) carry no LINE: name the model and file.
+    throw modelError(err, `model ${def.name}`, def.file, memoryMb);
+  }
+}
