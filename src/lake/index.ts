@@ -45,7 +45,6 @@ export {
 } from './gc-plan.js';
 export { lineageSchema, type Lineage, type SchemaChange } from './manifest.js';
 export { diffColumns } from './schema-changes.js';
-export { lineageSchema, type Lineage } from './manifest.js';
 export { currentPointerSchema, MANIFEST_FORMAT, parseManifest, schemaOfManifest, stageSecondsSchema, typeDefinitionSchema, type CurrentPointer, type Manifest, type ManifestFile, type StageSeconds } from './manifest.js';
 export { publishManifest, readCurrentPointer, readManifest, type PublishResult } from './publish.js';
 export { decodeKeySegment, listCurrentTables, type CurrentTable } from './current-tables.js';

@@ -72,41 +72,6 @@ export const lineageSchema = z.object({
 });
 export type Lineage = z.infer<typeof lineageSchema>;
 
-/** One input of a model run: a table or model, and the run of it that was read. */
-/** One column that differs from the previous run (see `diffColumns`). */
-export const schemaChangeSchema = z.object({
-  column: z.string(),
-  change: z.enum(['added', 'removed', 'type']),
-  /** Stored type before and after (`parquetType`), when it has one. */
-  from: z.string().optional(),
-  to: z.string().optional(),
-  /** Why the new type was chosen, e.g. an array column kept as text. */
-  note: z.string().optional(),
-});
-export type SchemaChange = z.infer<typeof schemaChangeSchema>;
-
-export const lineageInputSchema = z.object({
-  layer: z.enum(['bronze', 'silver', 'gold']),
-  table: z.object({ schema: z.string(), name: z.string() }),
-  runId: z.string(),
-  snapshotTime: z.string(),
-});
-
-/** Where a run of a model (or a published file set) came from. */
-export const lineageSchema = z.object({
-  kind: z.enum(['model', 'publish']),
-  /** The model name (models) or the published table's name. */
-  model: z.string(),
-  /** The model's SQL file (models) or the files given to `publish`. */
-  file: z.string(),
-  /** sha256 of the model file and its options. */
-  sqlHash: z.string().optional(),
-  inputs: z.array(lineageInputSchema),
-  /** Data tests run before publishing, with their outcome. */
-  tests: z.array(z.object({ name: z.string(), severity: z.enum(['error', 'warn']), failingRows: z.number() })),
-});
-export type Lineage = z.infer<typeof lineageSchema>;
-
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   runId: z.string(),
@@ -157,13 +122,6 @@ export const manifestSchema = z.object({
     seconds: z.number().optional(),
     mismatches: z.array(z.string()).default([]),
   }),
-  /**
-   * For runs of SQL models (`transform`) and files published by `corrente publish`: what
-   * the run was computed from, and the data tests it passed (or warned on).
-   */
-  lineage: lineageSchema.optional(),
-  /** How the columns differ from the run that was current when this one was exported. */
-  schemaChanges: z.array(schemaChangeSchema).optional(),
   /**
    * For runs of SQL models (`transform`) and files published by `corrente publish`: what
    * the run was computed from, and the data tests it passed (or warned on).
