@@ -3,7 +3,7 @@
  * being exported by another run are marked skipped rather than exported twice.
  */
 import type { TableRef } from '../src/shared/table-schema.js';
-import { enqueueExports, type CorrenteQueues, type EnqueuedExport } from './queues.js';
+import { enqueueExports, type CorrenteQueues, type EnqueuedExport, type EnqueueExportsOptions } from './queues.js';
 import type { RunStore } from './run-store.js';
 
 export interface MigrationTarget {
@@ -12,11 +12,18 @@ export interface MigrationTarget {
   columns: Record<string, { as: 'text' }>;
 }
 
-export async function enqueueMigration(queues: CorrenteQueues, runs: RunStore, runId: string, targets: readonly MigrationTarget[]): Promise<EnqueuedExport[]> {
+export async function enqueueMigration(
+  queues: CorrenteQueues,
+  runs: RunStore,
+  runId: string,
+  targets: readonly MigrationTarget[],
+  options: EnqueueExportsOptions = {},
+): Promise<EnqueuedExport[]> {
   await runs.createRun(runId, targets.map((t) => t.table));
   const enqueued = await enqueueExports(
     queues,
     targets.map((t) => ({ runId, table: t.table, layer: t.layer, ...(Object.keys(t.columns).length ? { columns: t.columns } : {}) })),
+    options,
   );
   for (const e of enqueued.filter((x) => !x.added && x.existingRunId !== runId)) {
     await runs.update(runId, e.table, { state: 'skipped', error: { code: 'DUPLICATE', message: `already being exported by run ${e.existingRunId ?? '?'}` } });

@@ -1,4 +1,4 @@
-export { QUEUE_NAMES, isQueueName, type QueueName } from './names.js';
+export { QUEUE_NAMES, SHARED_QUEUE_NAMES, isQueueName, runQueueNames, type QueueName, type QueueNames } from './names.js';
 export {
   exportJobSchema,
   finalizeJobSchema,
@@ -15,5 +15,6 @@ export {
 } from './jobs.js';
 export { createRedis, assertRedisReachable, type Redis } from './redis-connection.js';
 export { RunStore, isRunFinished, TABLE_STATES, type RunStatus, type TableState, type TableStatus } from './run-store.js';
-export { createQueues, enqueueChunkedExport, enqueueExports, enqueueVerify, type CorrenteQueues, type EnqueuedExport, type JobPolicy } from './queues.js';
+export { createQueues, deleteRunQueues, enqueueChunkedExport, enqueueExports, enqueueVerify, type CorrenteQueues, type EnqueuedExport, type EnqueueExportsOptions, type JobPolicy } from './queues.js';
+export { queueRuntime, type QueueRuntime, type ResourceHost } from './queue-runtime.js';
 export { enqueueMigration, type MigrationTarget } from './enqueue-migration.js';

@@ -1,7 +1,7 @@
 /**
  * The BullMQ queues and the only way jobs are added to them.
  */
-import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TableRef } from '../src/shared/table-schema.js';
 import {
@@ -18,7 +18,7 @@ import {
   type ScheduleJobData,
   type VerifyJobData,
 } from './jobs.js';
-import type { QueueName } from './names.js';
+import { SHARED_QUEUE_NAMES, type QueueNames } from './names.js';
 
 /** Retry and retention policy shared by all jobs. */
 export interface JobPolicy {
@@ -39,6 +39,8 @@ function defaultJobOptions(policy: JobPolicy): JobsOptions {
 }
 
 export interface CorrenteQueues {
+  /** The BullMQ names behind the roles: the shared ones, or a run's own (`runQueueNames`). */
+  names: QueueNames;
   export: Queue<ExportJobData>;
   /** Holds `verify` jobs and the `finalize` parents of chunked exports. */
   verify: Queue<VerifyJobData | FinalizeJobData>;
@@ -49,14 +51,19 @@ export interface CorrenteQueues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string, policy: JobPolicy): CorrenteQueues {
+/**
+ * The queues behind `names` (default: the shared ones) on `connection`; the caller closes
+ * them (the connection stays open).
+ */
+export function createQueues(connection: Redis, prefix: string, policy: JobPolicy, names: QueueNames = SHARED_QUEUE_NAMES): CorrenteQueues {
   const opts = { connection, prefix, defaultJobOptions: defaultJobOptions(policy) };
-  const exportQ = new Queue<ExportJobData>('export' satisfies QueueName, opts);
-  const verifyQ = new Queue<VerifyJobData | FinalizeJobData>('verify' satisfies QueueName, opts);
-  const scheduleQ = new Queue<ScheduleJobData>('schedule' satisfies QueueName, opts);
+  const exportQ = new Queue<ExportJobData>(names.export, opts);
+  const verifyQ = new Queue<VerifyJobData | FinalizeJobData>(names.verify, opts);
+  const scheduleQ = new Queue<ScheduleJobData>(names.schedule, opts);
   const flows = new FlowProducer({ connection, prefix });
   let closing: Promise<void> | undefined;
   return {
+    names,
     export: exportQ,
     verify: verifyQ,
     schedule: scheduleQ,
@@ -81,11 +88,25 @@ export interface EnqueuedExport {
  * deduplication key per table keeps a second export of a table from being queued while
  * one is pending or active.
  */
-export async function enqueueExports(queues: CorrenteQueues, jobs: readonly ExportJobData[]): Promise<EnqueuedExport[]> {
+export interface EnqueueExportsOptions {
+  /**
+   * Queues whose waiting or running exports also hold their tables: a run on its own queues
+   * (`migrate --inline`) passes the shared ones, so it skips a table a shared run is
+   * exporting, as a shared run does.
+   */
+  alsoHeldBy?: CorrenteQueues;
+}
+
+export async function enqueueExports(queues: CorrenteQueues, jobs: readonly ExportJobData[], options: EnqueueExportsOptions = {}): Promise<EnqueuedExport[]> {
   const out: EnqueuedExport[] = [];
   for (const data of jobs) {
     exportJobSchema.parse(data);
     const jobId = exportJobId(data.runId, data.table);
+    const holder = options.alsoHeldBy ? await heldBy(options.alsoHeldBy, data.table) : undefined;
+    if (holder) {
+      out.push({ table: data.table, jobId: holder.id!, added: false, existingRunId: holder.data.runId });
+      continue;
+    }
     // BullMQ returns the existing job for a repeated id or a deduplicated add, so look first.
     if (await queues.export.getJob(jobId)) {
       out.push({ table: data.table, jobId, added: false, existingRunId: data.runId });
@@ -97,6 +118,25 @@ export async function enqueueExports(queues: CorrenteQueues, jobs: readonly Expo
     out.push({ table: data.table, jobId: job.id ?? jobId, added, ...(existing ? { existingRunId: existing.data.runId } : {}) });
   }
   return out;
+}
+
+/** The export job holding `table`'s deduplication key in `queues` (waiting or running), if any. */
+async function heldBy(queues: CorrenteQueues, table: TableRef): Promise<Job<ExportJobData> | undefined> {
+  const id = await queues.export.getDeduplicationJobId(exportDedupId(table));
+  return id ? await queues.export.getJob(id) : undefined;
+}
+
+/**
+ * Deletes a run's own queues (see `runQueueNames`) with every job and key in them, once
+ * the run is over and its workers are closed. The run's status records stay.
+ * @throws Error when given the shared queues.
+ */
+export async function deleteRunQueues(queues: CorrenteQueues): Promise<void> {
+  if (queues.names.export === SHARED_QUEUE_NAMES.export || queues.names.verify === SHARED_QUEUE_NAMES.verify) {
+    throw new Error('deleteRunQueues: refusing to delete the shared queues');
+  }
+  await queues.export.obliterate({ force: true });
+  await queues.verify.obliterate({ force: true });
 }
 
 /** Adds the verify-and-publish job that follows a staged export (idempotent per run and table). */
@@ -116,14 +156,14 @@ export async function enqueueChunkedExport(queues: CorrenteQueues, parent: Final
   const opts = defaultJobOptions(queues.policy);
   await queues.flows.add({
     name: 'finalize',
-    queueName: 'verify' satisfies QueueName,
+    queueName: queues.names.verify,
     data: parent,
     opts: { ...opts, jobId: id },
     children: chunks.map((data) => {
       exportJobSchema.parse(data);
       return {
         name: 'export-chunk',
-        queueName: 'export' satisfies QueueName,
+        queueName: queues.names.export,
         data,
         opts: { ...opts, jobId: chunkJobId(data.runId, data.table, data.chunk!.index), failParentOnFailure: true },
       };

@@ -4,14 +4,14 @@
  */
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import { CorrenteError } from '../src/shared/errors.js';
-import { createRedis, type QueueName } from '../queues/index.js';
+import { queueRuntime, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
 import { createScheduleProcessor } from './schedule-processor.js';
 import { createVerifyProcessor } from './verify-processor.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface StartWorkersOptions {
-  /** Queues to take jobs from. @defaultValue all */
+  /** Queue roles to take jobs from, on `ctx.queues` (shared or one run's own). @defaultValue all */
   queues?: readonly QueueName[];
   /** Jobs at once per queue in this process. @defaultValue `config.worker.concurrency` */
   concurrency?: number;
@@ -64,19 +64,18 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
   // The cap on concurrent exports holds across every worker process sharing this Redis.
   await ctx.queues.export.setGlobalConcurrency(config.postgres.maxConcurrentExports);
   const workers: Worker[] = [];
-  const connections: ReturnType<typeof createRedis>[] = [];
   for (const name of names) {
-    const connection = createRedis(config.redis.url);
-    connections.push(connection);
+    // Its own connection (a Worker blocks on it), owned by the runtime: closed after the workers.
+    const connection = await queueRuntime(ctx.runtime).connection(`redis of the ${ctx.queues.names[name]} worker`);
     const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : createScheduleProcessor(ctx);
-    const worker = new Worker(name, guard(processor as Processor, shutdown.signal, timeoutMs), { ...base, connection });
+    const worker = new Worker(ctx.queues.names[name], guard(processor as Processor, shutdown.signal, timeoutMs), { ...base, connection });
     worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
     worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));
     worker.on('completed', (job) => ctx.logger.debug({ queue: name, jobId: job.id }, 'job completed'));
     workers.push(worker);
   }
   let closing: Promise<void> | undefined;
-  return {
+  const running: RunningWorkers = {
     workers,
     close: () =>
       (closing ??= (async () => {
@@ -86,8 +85,11 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
           await Promise.all(workers.map((w) => w.close()));
         } finally {
           clearTimeout(timer);
-          for (const c of connections) c.disconnect();
         }
       })()),
   };
+  // Callers close the workers first (graceful shutdown); the runtime does it otherwise,
+  // before any connection or pool the jobs use.
+  ctx.runtime.defer('workers', () => running.close());
+  return running;
 }

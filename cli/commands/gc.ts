@@ -5,7 +5,7 @@
  */
 import { collectGarbage, type GarbageReport } from '../../src/pipeline/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
-import { createObjectStore } from '../../src/storage/index.js';
+import { withRuntime } from '../../src/runtime/index.js';
 import type { CliContext } from '../cli-context.js';
 import { formatBytes } from '../render.js';
 
@@ -83,9 +83,8 @@ export async function gcCommand(ctx: CliContext, flags: GcFlags): Promise<number
     );
   }
   const buckets = [...new Set(Object.values(ctx.config.storage.buckets))];
-  const store = createObjectStore(ctx.config.storage);
-  try {
-    const report = await collectGarbage(store, buckets, {
+  return withRuntime(ctx.config, ctx.logger, async (runtime) => {
+    const report = await collectGarbage(await runtime.store(), buckets, {
       keepRuns,
       olderThanMs,
       dryRun: flags.dryRun ?? false,
@@ -93,7 +92,5 @@ export async function gcCommand(ctx: CliContext, flags: GcFlags): Promise<number
     });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderGcReport(report));
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }

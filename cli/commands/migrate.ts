@@ -5,11 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { resolveTables, splitTableList } from '../../src/config/index.js';
 import { preflightTables } from '../../src/pipeline/index.js';
-import { createPgPool } from '../../src/postgres/index.js';
-import { createObjectStore } from '../../src/storage/index.js';
+import { withRuntime, type Runtime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
-import { assertRedisReachable, enqueueMigration, type RunStatus } from '../../queues/index.js';
+import { assertRedisReachable, deleteRunQueues, enqueueMigration, queueRuntime, type RunStatus } from '../../queues/index.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { createWorkerContext } from '../../workers/worker-context.js';
 import type { CliContext } from '../cli-context.js';
@@ -53,41 +52,55 @@ export function runResultJson(run: RunStatus): object {
 
 /** Returns the process exit code. */
 export async function migrateCommand(ctx: CliContext, flags: MigrateFlags): Promise<number> {
-  const { config, logger } = ctx;
+  return withRuntime(ctx.config, ctx.logger, (runtime) => runMigration(runtime, flags));
+}
+
+/**
+ * `migrate` on a runtime the caller owns (`demo` shares one across its steps). With
+ * `inline`, the run gets queues of its own (`runQueueNames`) and this process serves only
+ * those: it never takes, runs or aborts another run's or a schedule's jobs.
+ */
+export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promise<number> {
+  const { config } = runtime;
   const targets = resolveTables(config, flags.tables ? splitTableList(flags.tables) : undefined);
   if (flags.runId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(flags.runId)) {
     throw new CorrenteError('CONFIG_INVALID', `--run-id ${JSON.stringify(flags.runId)} is not a valid run id`, { hint: 'Use 1-64 letters, digits, dots, dashes or underscores' });
   }
   await assertRedisReachable(config.redis.url);
-  // Front-door checks: every table readable and every target bucket usable, before anything is queued.
-  const pool = createPgPool(config.postgres, logger);
-  const store = createObjectStore(config.storage);
-  try {
-    await preflightTables(pool, config.postgres.url, targets.map((t) => t.table));
-    for (const layer of new Set(targets.map((t) => t.layer))) await store.ensureBucket(config.storage.buckets[layer]);
-  } finally {
-    await pool.end();
-    await store.close();
+  // Front-door checks: every table readable and every target bucket usable, before anything
+  // is queued. An inline worker then uses the same pool, and the store does not probe again.
+  const [pool, store] = await Promise.all([runtime.pool(), runtime.store()]);
+  await preflightTables(pool, config.postgres.url, targets.map((t) => t.table));
+  for (const layer of new Set(targets.map((t) => t.layer))) await store.ensureBucket(config.storage.buckets[layer]);
+  const q = queueRuntime(runtime);
+  const runId = flags.runId ?? newRunId();
+  const shared = await q.queues();
+  const queues = flags.inline ? await q.runQueues(runId) : shared;
+  const runs = await q.runs();
+  // On its own queues, an inline run still skips a table a shared run is exporting.
+  const enqueued = await enqueueMigration(queues, runs, runId, targets, flags.inline ? { alsoHeldBy: shared } : {});
+  const human = flags.json ? process.stderr : process.stdout;
+  human.write(`run ${runId}: ${enqueued.filter((e) => e.added).length} table(s) queued${enqueued.some((e) => !e.added) ? `, ${enqueued.filter((e) => !e.added).length} already in progress` : ''}\n`);
+  if (!flags.wait && !flags.inline) {
+    if (flags.json) process.stdout.write(`${JSON.stringify({ runId, queued: enqueued.map((e) => ({ table: formatTableRef(e.table), added: e.added })) })}\n`);
+    return 0;
   }
-  const worker = createWorkerContext(config, logger);
   let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
+  let finished = false;
   try {
-    const runId = flags.runId ?? newRunId();
-    const enqueued = await enqueueMigration(worker.queues, worker.runs, runId, targets);
-    const human = flags.json ? process.stderr : process.stdout;
-    human.write(`run ${runId}: ${enqueued.filter((e) => e.added).length} table(s) queued${enqueued.some((e) => !e.added) ? `, ${enqueued.filter((e) => !e.added).length} already in progress` : ''}\n`);
-    if (flags.inline) running = await startWorkers(worker);
-    if (!flags.wait && !flags.inline) {
-      if (flags.json) process.stdout.write(`${JSON.stringify({ runId, queued: enqueued.map((e) => ({ table: formatTableRef(e.table), added: e.added })) })}\n`);
-      return 0;
-    }
+    if (flags.inline) running = await startWorkers(await createWorkerContext(runtime, { queues }), { queues: ['export', 'verify'] });
     const display = human === process.stdout && process.stdout.isTTY ? new LiveProgress(process.stdout) : new StateChangePrinter(human);
-    const run = await waitForRun(worker.runs, runId, { onUpdate: (r) => display.render(r) });
+    const run = await waitForRun(runs, runId, { onUpdate: (r) => display.render(r) });
+    finished = true;
     if (flags.json) process.stdout.write(`${JSON.stringify(runResultJson(run), null, 2)}\n`);
     else process.stdout.write(`\n${summaryTable(run)}\n`);
     return run.tables.every((t) => t.state === 'published' || t.state === 'skipped') ? 0 : 1;
   } finally {
     await running?.close();
-    await worker.close();
+    // A finished run's own queues go; an unfinished one keeps them, so that
+    // `migrate --inline --run-id <id>` serves them again and resumes the run.
+    if (flags.inline && finished) {
+      await deleteRunQueues(queues).catch((err: unknown) => runtime.logger.warn({ runId, err: { message: (err as Error).message } }, 'could not delete the run queues'));
+    }
   }
 }

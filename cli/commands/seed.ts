@@ -2,7 +2,8 @@
  * `corrente seed`: creates the sample Nova Corrente tables in the configured Postgres.
  */
 import { seedSample, type SeededTable } from '../../src/demo/index.js';
-import { createPgPool, describeTarget, mapPgError } from '../../src/postgres/index.js';
+import { describeTarget, mapPgError } from '../../src/postgres/index.js';
+import { withRuntime, type Runtime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
 import type { CliContext } from '../cli-context.js';
@@ -14,26 +15,24 @@ export function parseRows(value: string | undefined, fallback: number): number {
   return n;
 }
 
-export async function seed(ctx: CliContext, rows: number, reseed: boolean): Promise<SeededTable[]> {
-  const pool = createPgPool(ctx.config.postgres, ctx.logger);
-  try {
-    const started = Date.now();
-    const out = await seedSample(pool, {
-      factRows: rows,
-      reseed,
-      onProgress: (table, done, total) => process.stdout.write(`  seeding ${table}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`),
-    }).catch((err: unknown) => {
-      throw mapPgError(err, describeTarget(ctx.config.postgres.url));
-    });
-    for (const t of out) process.stdout.write(`  ${formatTableRef(t.table)}: ${t.rows.toLocaleString('en-US')} rows${t.created ? '' : ' (already seeded)'}\n`);
-    process.stdout.write(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    return out;
-  } finally {
-    await pool.end();
-  }
+/** Seeds the sample tables through `runtime`'s pool (which the caller closes). */
+export async function seed(runtime: Runtime, rows: number, reseed: boolean): Promise<SeededTable[]> {
+  const pool = await runtime.pool();
+  const started = Date.now();
+  const out = await seedSample(pool, {
+    factRows: rows,
+    reseed,
+    onProgress: (table, done, total) => process.stdout.write(`  seeding ${table}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`),
+  }).catch((err: unknown) => {
+    throw mapPgError(err, describeTarget(runtime.config.postgres.url));
+  });
+  for (const t of out) process.stdout.write(`  ${formatTableRef(t.table)}: ${t.rows.toLocaleString('en-US')} rows${t.created ? '' : ' (already seeded)'}\n`);
+  process.stdout.write(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return out;
 }
 
 export async function seedCommand(ctx: CliContext, flags: { rows?: string; reseed?: boolean }): Promise<number> {
-  await seed(ctx, parseRows(flags.rows, 1_000_000), flags.reseed ?? false);
+  const rows = parseRows(flags.rows, 1_000_000);
+  await withRuntime(ctx.config, ctx.logger, (runtime) => seed(runtime, rows, flags.reseed ?? false));
   return 0;
 }

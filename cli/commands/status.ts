@@ -1,7 +1,8 @@
 /**
  * `corrente status [run]`: a run's per-table state, or the recent runs.
  */
-import { assertRedisReachable, createRedis, RunStore } from '../../queues/index.js';
+import { assertRedisReachable, queueRuntime } from '../../queues/index.js';
+import { withRuntime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import type { CliContext } from '../cli-context.js';
 import { runResultJson } from './migrate.js';
@@ -9,9 +10,8 @@ import { summaryTable } from '../render.js';
 
 export async function statusCommand(ctx: CliContext, runId: string | undefined, flags: { json?: boolean }): Promise<number> {
   await assertRedisReachable(ctx.config.redis.url);
-  const redis = createRedis(ctx.config.redis.url);
-  try {
-    const runs = new RunStore(redis, ctx.config.redis.prefix);
+  return withRuntime(ctx.config, ctx.logger, async (runtime) => {
+    const runs = await queueRuntime(runtime).runs();
     const ids = runId ? [runId] : await runs.recent(10);
     if (ids.length === 0) {
       process.stdout.write(flags.json ? '[]\n' : 'No runs yet. Start one with: corrente migrate --wait\n');
@@ -38,7 +38,5 @@ export async function statusCommand(ctx: CliContext, runId: string | undefined, 
       }
     }
     return 0;
-  } finally {
-    redis.disconnect();
-  }
+  });
 }

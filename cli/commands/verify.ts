@@ -4,8 +4,7 @@
  */
 import { resolveTables } from '../../src/config/index.js';
 import { verifyPublished } from '../../src/pipeline/index.js';
-import { createPgPool } from '../../src/postgres/index.js';
-import { createObjectStore } from '../../src/storage/index.js';
+import { withRuntime } from '../../src/runtime/index.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
 import type { CliContext } from '../cli-context.js';
 
@@ -14,9 +13,8 @@ export async function verifyCommand(ctx: CliContext, name: string, flags: { json
   const table = target.table;
   const layer = (flags.layer ?? target.layer) as 'bronze' | 'silver' | 'gold';
   const bucket = ctx.config.storage.buckets[layer];
-  const pool = createPgPool(ctx.config.postgres, ctx.logger);
-  const store = createObjectStore(ctx.config.storage);
-  try {
+  return withRuntime(ctx.config, ctx.logger, async (runtime) => {
+    const [store, pool] = await Promise.all([runtime.store(), runtime.pool()]);
     const check = await verifyPublished({ store, pool, postgresUrl: ctx.config.postgres.url, config: ctx.config.export }, bucket, table);
     const ok = check.integrity.length === 0;
     if (flags.json) {
@@ -28,8 +26,5 @@ export async function verifyCommand(ctx: CliContext, name: string, flags: { json
       process.stdout.write(check.drift.length === 0 ? '  source unchanged since the snapshot\n' : `  source has changed since the snapshot (${check.drift.length} difference(s)); run corrente migrate to refresh\n`);
     }
     return ok ? 0 : 1;
-  } finally {
-    await pool.end();
-    await store.close();
-  }
+  });
 }

@@ -3,6 +3,7 @@
  * the queues. SIGINT/SIGTERM stop it gracefully; a second signal exits at once.
  */
 import { isQueueName, type QueueName } from '../../queues/index.js';
+import { withRuntime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { createWorkerContext } from '../../workers/worker-context.js';
@@ -24,28 +25,27 @@ export function parseQueues(value: string | undefined): QueueName[] | undefined 
 
 export async function workerCommand(ctx: CliContext, flags: WorkerFlags): Promise<number> {
   const queues = parseQueues(flags.queues);
-  const worker = createWorkerContext(ctx.config, ctx.logger);
-  const running = await startWorkers(worker, { ...(queues ? { queues } : {}) });
-  ctx.logger.info({ queues: queues ?? ['export', 'verify', 'schedule'], concurrency: ctx.config.worker.concurrency }, 'worker ready');
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) {
-        ctx.logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      stopping = true;
-      ctx.logger.info({ signal, graceSeconds: ctx.config.worker.shutdownGraceSeconds }, 'stopping: finishing running jobs');
-      resolve();
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  });
-  try {
+  await withRuntime(ctx.config, ctx.logger, async (runtime) => {
+    const running = await startWorkers(await createWorkerContext(runtime), { ...(queues ? { queues } : {}) });
+    ctx.logger.info({ queues: queues ?? ['export', 'verify', 'schedule'], concurrency: ctx.config.worker.concurrency }, 'worker ready');
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) {
+          ctx.logger.warn({ signal }, 'second signal: exiting now');
+          process.exit(130);
+        }
+        stopping = true;
+        ctx.logger.info({ signal, graceSeconds: ctx.config.worker.shutdownGraceSeconds }, 'stopping: finishing running jobs');
+        resolve();
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+    // Graceful first: running jobs finish (or are aborted after the grace) before the
+    // runtime closes the connections and the pool they use.
     await running.close();
-  } finally {
-    await worker.close();
-  }
+  });
   ctx.logger.info('worker stopped');
   return 0;
 }

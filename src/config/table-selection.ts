@@ -123,10 +123,11 @@ export function expandSelection(selection: TableSelection, readable: readonly Ta
 
 function noMatch(selector: TableSelector, readable: readonly TableRef[]): CorrenteError {
   const schemas = [...new Set(readable.map((t) => t.schema))];
-  let hint = 'Check the pattern (* matches any characters; names are case-sensitive) and that the role may read the tables (GRANT SELECT ON ALL TABLES IN SCHEMA ...)';
+  const check = 'check the pattern (* matches any characters; names are case-sensitive) and that the role may read the tables (GRANT SELECT ON ALL TABLES IN SCHEMA ...)';
+  let hint = `${check[0]!.toUpperCase()}${check.slice(1)}`;
   if (selector.schema !== undefined && !schemas.includes(selector.schema)) {
     const guess = closestNames(selector.schema, schemas, 1)[0];
-    hint = `The role can read no table in a schema named ${JSON.stringify(selector.schema)}${guess !== undefined ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; ${hint}`;
+    hint = `The role can read no table in a schema named ${JSON.stringify(selector.schema)}${guess !== undefined ? ` (did you mean ${JSON.stringify(guess)}?)` : ''}; ${check}`;
   }
   return new CorrenteError('TABLE_NOT_FOUND', `No table the role can read matches ${selector.text}`, { table: selector.text, hint });
 }

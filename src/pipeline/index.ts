@@ -3,6 +3,7 @@ export { exportChunk, exportTable, finalizeChunks, type ChunkResult, type ChunkS
 export { verifyAndPublish, fingerprintRunFiles, type VerifiedRun, type VerifyDeps, type VerifyRequest } from './verify-run.js';
 export { compareFingerprints } from './compare-fingerprints.js';
 export { preflightTables } from './preflight.js';
+export { resolveSelection } from './resolve-selection.js';
 export { currentManifest, verifyPublished, type PublishedCheck, type VerifyPublishedDeps } from './verify-published.js';
 export { queryPublished, type PublishedSummary } from './query-published.js';
 export { collectGarbage, type BucketUploads, type GarbageOptions, type GarbageReport, type KeptNote, type RemovalReason, type RemovedRun, type TableGarbage } from './collect-garbage.js';

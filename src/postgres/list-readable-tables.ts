@@ -12,7 +12,7 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r','p','v','m') AND NOT c.relispartition
   AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
   AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
-ORDER BY 1, 2`;
+ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"`;
 
 /** @returns every readable relation, ordered by schema then name. */
 export async function listReadableTables(db: PgClient | PgPool): Promise<TableRef[]> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../src/config/index.js';
+import { createRuntime } from '../../src/runtime/index.js';
 import { noopLogger } from '../../src/shared/logger.js';
 import { isRunFinished, type RunStatus } from '../../queues/index.js';
 import { startWorkers, type RunningWorkers } from '../../workers/start-workers.js';
@@ -26,8 +27,16 @@ export async function startInProcessWorker(postgresUrl: string, overrides: Recor
     env: {},
     overrides: { postgres: { url: postgresUrl }, redis: { prefix: `t-${randomUUID().slice(0, 8)}` }, storage: { lakeDir }, worker: { backoffMs: 200 }, ...overrides },
   });
-  const ctx = createWorkerContext(config, noopLogger);
-  const workers = await startWorkers(ctx);
+  const runtime = createRuntime(config, noopLogger);
+  let ctx: WorkerContext;
+  let workers: RunningWorkers;
+  try {
+    ctx = await createWorkerContext(runtime);
+    workers = await startWorkers(ctx);
+  } catch (err) {
+    await runtime.close().catch(() => {});
+    throw err;
+  }
   return {
     config,
     ctx,
@@ -44,7 +53,7 @@ export async function startInProcessWorker(postgresUrl: string, overrides: Recor
     },
     close: async () => {
       await workers.close();
-      await ctx.close();
+      await runtime.close();
       await rm(lakeDir, { recursive: true, force: true });
     },
   };

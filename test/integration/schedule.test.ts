@@ -16,7 +16,12 @@ beforeAll(async () => {
   db = await createTestSchema('sched');
   await db.admin.query(`CREATE TABLE "${db.schema}".forecasts (id int PRIMARY KEY, yhat numeric(14,3))`);
   await db.admin.query(`INSERT INTO "${db.schema}".forecasts SELECT g, g / 7.0 FROM generate_series(1, 1000) g`);
-  w = await startInProcessWorker(db.url, { schedules: [{ id: 'every-second', cron: '* * * * * *', tables: [`${db.schema}.forecasts`] }] });
+  await db.admin.query(`CREATE TABLE "${db.schema}".tmp_scratch (id int)`);
+  // A pattern resolves at each firing; the configured exclude applies to it.
+  w = await startInProcessWorker(db.url, {
+    schedules: [{ id: 'every-second', cron: '* * * * * *', tables: [`${db.schema}.*`] }],
+    exclude: [`${db.schema}.tmp_*`],
+  });
 });
 
 afterAll(async () => {
@@ -25,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('schedules', () => {
-  it('fires a migration run that publishes the tables, and removes stale schedulers', async () => {
+  it('fires a migration run of the tables its pattern selects, and removes stale schedulers', async () => {
     const result = await applySchedules(w.ctx.queues, w.config.schedules);
     expect(result.applied.map((s) => s.id)).toEqual(['every-second']);
     const table = { schema: db.schema, name: 'forecasts' };
@@ -36,7 +41,7 @@ describe('schedules', () => {
     }
     expect(pointer?.runId).toMatch(/^every-second-\d{8}T\d{4}Z$/);
     const run = await w.ctx.runs.get(pointer!.runId);
-    expect(run?.tables[0]?.rows).toBe(1000);
+    expect(run?.tables.map((t) => [t.table.name, t.rows])).toEqual([['forecasts', 1000]]);
     const removed = await applySchedules(w.ctx.queues, []);
     expect(removed.removed).toEqual(['every-second']);
     expect(await w.ctx.queues.schedule.getJobSchedulers(0, -1)).toEqual([]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/schema.js';
 import { expandSelection, tableSelection } from '../../src/config/table-selection.js';
 import { resolveTables } from '../../src/config/tables.js';
 import { closestNames, editDistance } from '../../src/shared/closest-names.js';
@@ -82,7 +83,7 @@ describe('expandSelection', () => {
   });
 
   it('a table keeps its own options however it is selected; a pattern entry gives its layer to the rest', () => {
-    const config = {
+    const config: Pick<Config, 'tables' | 'exclude'> = {
       tables: [{ name: 'core.fact_demand_daily', layer: 'gold' as const, columns: { note: { as: 'text' as const } } }, { name: 'core.*', layer: 'silver' as const, columns: {} }],
       exclude: [],
     };
