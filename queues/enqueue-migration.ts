@@ -4,6 +4,7 @@
  */
 import type { TableRef } from '../src/shared/table-schema.js';
 import { enqueueExports, type CorrenteQueues, type EnqueuedExport, type EnqueueExportsOptions } from './queues.js';
+import { TableRun } from './run-lifecycle.js';
 import type { RunStore } from './run-store.js';
 
 export interface MigrationTarget {
@@ -26,7 +27,7 @@ export async function enqueueMigration(
     options,
   );
   for (const e of enqueued.filter((x) => !x.added && x.existingRunId !== runId)) {
-    await runs.update(runId, e.table, { state: 'skipped', error: { code: 'DUPLICATE', message: `already being exported by run ${e.existingRunId ?? '?'}` } });
+    await new TableRun(runs, runId, e.table).skipped(e.existingRunId);
   }
   return enqueued;
 }

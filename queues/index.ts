@@ -14,7 +14,24 @@ export {
   type VerifyJobData,
 } from './jobs.js';
 export { createRedis, assertRedisReachable, type Redis } from './redis-connection.js';
-export { RunStore, isRunFinished, TABLE_STATES, type RunStatus, type TableState, type TableStatus } from './run-store.js';
+export { RunStore } from './run-store.js';
+export {
+  assertTransition,
+  canTransition,
+  FINAL_STATES,
+  isRunFinished,
+  shouldRetry,
+  TABLE_STATES,
+  TableRun,
+  TRANSITIONS,
+  type JobFailure,
+  type JobStep,
+  type PublishedSummary,
+  type RunStatus,
+  type StagedSummary,
+  type TableState,
+  type TableStatus,
+} from './run-lifecycle.js';
 export { createQueues, deleteRunQueues, enqueueChunkedExport, enqueueExports, enqueueVerify, type CorrenteQueues, type EnqueuedExport, type EnqueueExportsOptions, type JobPolicy } from './queues.js';
 export { queueRuntime, type QueueRuntime, type ResourceHost } from './queue-runtime.js';
 export { enqueueMigration, type MigrationTarget } from './enqueue-migration.js';

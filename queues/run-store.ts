@@ -1,48 +1,32 @@
 /**
  * Run status in Redis: one hash per run (a field per table), plus a bounded index of
  * recent runs. Keys expire, so a year of nightly runs does not grow Redis without limit.
+ * It stores statuses; the rules for changing them live in run-lifecycle.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { StageSeconds } from '../src/shared/stage-seconds.js';
+import { CorrenteError } from '../src/shared/errors.js';
 import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
-
-/** `skipped`: another run was already exporting the table when this one was enqueued. */
-export const TABLE_STATES = ['queued', 'exporting', 'verifying', 'published', 'failed', 'skipped'] as const;
-export type TableState = (typeof TABLE_STATES)[number];
-
-/** What `status` and `migrate --wait` show for one table of a run. */
-export interface TableStatus {
-  table: TableRef;
-  state: TableState;
-  rows: number;
-  estimatedRows: number;
-  bytes: number;
-  files: number;
-  /** Number of chunk jobs, for a chunked export. */
-  chunks?: number;
-  /** Seconds spent exporting (set when staged). */
-  exportSeconds?: number;
-  /** Where the export's time went (see the manifest's `timings.stages`). */
-  stages?: StageSeconds;
-  verifySeconds?: number;
-  verification?: 'passed' | 'failed' | 'skipped';
-  /** URIs of the published files. */
-  uris?: string[];
-  checksums?: string[];
-  error?: { code: string; message: string };
-  updatedAt: string;
-  startedAt?: string;
-  attempts?: number;
-}
-
-export interface RunStatus {
-  runId: string;
-  createdAt: string;
-  tables: TableStatus[];
-}
+import { initialStatus, type RunStatus, type TableStatus } from './run-lifecycle.js';
 
 /** Hash fields holding per-chunk row counts: `#chunk<n>:<table>`. */
 const CHUNK_FIELD = '#chunk';
+
+/**
+ * Sets a table's status only if it is still what the writer read (empty: absent), and
+ * keeps the run listable and expiring. KEYS[1] run hash; ARGV field, expected, next,
+ * createdAt, ttl.
+ */
+const COMPARE_AND_SET = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current or '') ~= ARGV[2] then return 0 end
+redis.call('HSETNX', KEYS[1], '_createdAt', ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+`;
+/** Concurrent writers of one table are few (chunk jobs); this bounds a livelock. */
+const MAX_CHANGE_ATTEMPTS = 50;
 
 /** Runs kept in the index and how long their details live. */
 const MAX_INDEXED_RUNS = 500;
@@ -67,26 +51,41 @@ export class RunStore {
 
   /** Records a new run with every table queued; a second call for the same run keeps what exists. */
   async createRun(runId: string, tables: readonly TableRef[]): Promise<void> {
-    const now = new Date().toISOString();
+    const at = new Date();
     const key = this.#runKey(runId);
-    const multi = this.#redis.multi().hsetnx(key, '_createdAt', now);
-    for (const t of tables) {
-      const s: TableStatus = { table: t, state: 'queued', rows: 0, estimatedRows: -1, bytes: 0, files: 0, updatedAt: now };
-      multi.hsetnx(key, formatTableRef(t), JSON.stringify(s));
-    }
+    const multi = this.#redis.multi().hsetnx(key, '_createdAt', at.toISOString());
+    for (const t of tables) multi.hsetnx(key, formatTableRef(t), JSON.stringify(initialStatus(t, at)));
     multi.expire(key, RUN_TTL_SECONDS).zadd(this.#indexKey(), 'NX', Date.now(), runId).zremrangebyrank(this.#indexKey(), 0, -MAX_INDEXED_RUNS - 1);
     await multi.exec();
   }
 
-  /** Merges `patch` into a table's status. */
-  async update(runId: string, table: TableRef, patch: Partial<TableStatus>): Promise<void> {
+  /**
+   * Changes a table's status atomically: `decide` gets the current status (undefined when
+   * there is none) and returns the next one, or undefined to leave it. When another writer
+   * changed it in between, `decide` runs again on the new status. Whatever `decide` throws
+   * is thrown here and nothing is written. Used by the run lifecycle (run-lifecycle.ts),
+   * which owns the state rules.
+   */
+  async change(runId: string, table: TableRef, decide: (current: TableStatus | undefined) => TableStatus | undefined): Promise<TableStatus | undefined> {
     const key = this.#runKey(runId);
     const field = formatTableRef(table);
-    const current = await this.#redis.hget(key, field);
-    const base: TableStatus = current ? (JSON.parse(current) as TableStatus) : { table, state: 'queued', rows: 0, estimatedRows: -1, bytes: 0, files: 0, updatedAt: '' };
-    const next = { ...base, ...patch, updatedAt: new Date().toISOString() };
-    // hsetnx: a run whose record was lost (Redis restarted without persistence) stays listable.
-    await this.#redis.multi().hsetnx(key, '_createdAt', next.updatedAt).hset(key, field, JSON.stringify(next)).expire(key, RUN_TTL_SECONDS).exec();
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+      const raw = await this.#redis.hget(key, field);
+      const current = raw ? (JSON.parse(raw) as TableStatus) : undefined;
+      const next = decide(current);
+      if (next === undefined) return current;
+      // hsetnx of `_createdAt`: a run whose record was lost (Redis restarted without persistence) stays listable.
+      const written = await this.#redis.eval(COMPARE_AND_SET, 1, key, field, raw ?? '', JSON.stringify(next), next.updatedAt, RUN_TTL_SECONDS);
+      if (written === 1) return next;
+      // Lost the race: back off a few ms (random, so racing writers spread out) and re-read.
+      await sleep(Math.random() * 5);
+    }
+    throw new CorrenteError('RUN_STATE', `Status of ${field} in run ${runId} kept changing under ${MAX_CHANGE_ATTEMPTS} attempts to update it`, {
+      runId,
+      table: field,
+      hint: 'Too many writers on one table of a run; retry the job',
+      retryable: true,
+    });
   }
 
   /** Rows streamed so far by one chunk of a chunked export (chunks run in parallel). */
@@ -118,9 +117,4 @@ export class RunStore {
   async recent(limit = 10): Promise<string[]> {
     return this.#redis.zrevrange(this.#indexKey(), 0, limit - 1);
   }
-}
-
-/** True when every table reached a final state. */
-export function isRunFinished(run: RunStatus): boolean {
-  return run.tables.every((t) => t.state === 'published' || t.state === 'failed' || t.state === 'skipped');
 }

@@ -5,10 +5,8 @@
  */
 import { UnrecoverableError, type Job } from 'bullmq';
 import { exportChunk, exportTable, type ExportProgress } from '../src/pipeline/index.js';
-import { describeError, isCorrenteError } from '../src/shared/errors.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
-import { enqueueChunkedExport, enqueueVerify, exportJobSchema, parseJobData, type ExportJobData } from '../queues/index.js';
-import { shouldRetry } from './job-failure.js';
+import { enqueueChunkedExport, enqueueVerify, exportJobSchema, parseJobData, TableRun, type ExportJobData } from '../queues/index.js';
 import { exportDepsOf, type WorkerContext } from './worker-context.js';
 
 export interface ExportJobResult {
@@ -24,6 +22,7 @@ export function createExportProcessor(ctx: WorkerContext) {
     const log = ctx.logger.child({ runId: data.runId, table, jobId: job.id, attempt: job.attemptsMade + 1, ...(data.chunk ? { chunk: data.chunk.index } : {}) });
     const deps = exportDepsOf(ctx, log);
     const req = { runId: data.runId, table: data.table, layer: data.layer, ...(data.columns ? { columns: data.columns } : {}) };
+    const run = new TableRun(ctx.runs, data.runId, data.table);
     let pending: Promise<unknown> = Promise.resolve();
     const onProgress = (p: ExportProgress): void => {
       // Ordered fire-and-forget writes, so a slow Redis never stalls the stream.
@@ -32,7 +31,7 @@ export function createExportProcessor(ctx: WorkerContext) {
           job.updateProgress({ rows: p.rows, estimatedRows: p.estimatedRows, bytesRead: p.bytesRead }),
           data.chunk
             ? ctx.runs.setChunkRows(data.runId, data.table, data.chunk.index, p.rows)
-            : ctx.runs.update(data.runId, data.table, { rows: p.rows, estimatedRows: p.estimatedRows, files: p.filesWritten }),
+            : run.exportProgress({ rows: p.rows, estimatedRows: p.estimatedRows, files: p.filesWritten }),
         ]).catch(() => {}),
       );
     };
@@ -45,7 +44,7 @@ export function createExportProcessor(ctx: WorkerContext) {
         await ctx.runs.setChunkRows(data.runId, data.table, data.chunk.index, rows);
         return { rows, files: result.files.length };
       }
-      await ctx.runs.update(data.runId, data.table, { state: 'exporting', startedAt: new Date().toISOString(), attempts: job.attemptsMade + 1 });
+      await run.exportStarted(job.attemptsMade + 1);
       const outcome = await exportTable(deps, req, options);
       await pending;
       if (outcome.kind === 'chunked') {
@@ -59,24 +58,19 @@ export function createExportProcessor(ctx: WorkerContext) {
           throw err;
         }
         ctx.snapshots.hold(snapshot, async () => (await ctx.queues.verify.getJobState(parentId)) !== 'waiting-children', ctx.config.worker.jobTimeoutMinutes * 60_000);
-        await ctx.runs.update(data.runId, data.table, { estimatedRows: outcome.estimatedRows, chunks: ranges.length });
+        await run.chunksPlanned(ranges.length, outcome.estimatedRows);
         log.info({ chunks: ranges.length }, 'export split into chunks');
         return { chunks: ranges.length };
       }
       const m = outcome.staged.manifest;
-      await ctx.runs.update(data.runId, data.table, { state: 'verifying', rows: m.totals.rows, bytes: m.totals.bytes, files: m.totals.files, exportSeconds: m.timings.exportSeconds, ...(m.timings.stages ? { stages: m.timings.stages } : {}) });
+      await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages });
       await enqueueVerify(ctx.queues, { runId: data.runId, table: data.table, bucket: m.bucket });
       return { rows: m.totals.rows, files: m.totals.files };
     } catch (err) {
       await pending;
-      const retry = shouldRetry(err, signal);
-      const final = !retry || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.error({ err: { message: describeError(err), code: isCorrenteError(err) ? err.code : undefined }, final }, 'export failed');
-      await ctx.runs.update(data.runId, data.table, {
-        ...(final ? { state: 'failed' as const } : data.chunk ? {} : { state: 'queued' as const }),
-        error: { code: isCorrenteError(err) ? err.code : 'INTERNAL', message: describeError(err) },
-      });
-      if (!retry) throw new UnrecoverableError(describeError(err));
+      const failure = await run.jobFailed(data.chunk ? 'chunk' : 'export', err, job, signal);
+      log.error({ err: { message: failure.message, code: failure.code }, final: failure.final }, 'export failed');
+      if (!failure.retry) throw new UnrecoverableError(failure.message);
       throw err;
     }
   };

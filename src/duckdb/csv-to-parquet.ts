@@ -4,7 +4,7 @@
  * off the Node event loop.
  */
 import { CorrenteError, coerceError } from '../shared/errors.js';
-import { describeLogicalType, formatTableRef, listDims, quoteIdent, quoteLiteral, type ColumnSpec, type ListType, type LogicalType, type ScalarType, type TableSchema } from '../shared/table-schema.js';
+import { describeLogicalType, formatTableRef, listDims, listTravelsAsJsonValues, quoteIdent, quoteLiteral, type ColumnSpec, type ListType, type LogicalType, type ScalarType, type TableSchema } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
 
 export interface ParquetWriteOptions {
@@ -89,11 +89,13 @@ function fromPgText(t: ScalarType, s: string): string {
 }
 
 /**
- * A list arrives as a JSON array (nested per dimension) of each element's Postgres text,
- * and each element is converted exactly as a column of its type would be.
+ * A list arrives as a JSON array (nested per dimension): of integers or booleans, cast
+ * directly, or of each element's Postgres text, converted exactly as a column of its
+ * type would be.
  */
 function fromJsonList(t: ListType, s: string): string {
   const dims = listDims(t);
+  if (listTravelsAsJsonValues(t)) return `${s}::JSON::${duckType(t)}`;
   const texts = `${s}::JSON::VARCHAR${'[]'.repeat(dims)}`;
   if (t.element.kind === 'text') return texts;
   let body = fromPgText(t.element, 'e');

@@ -3,7 +3,7 @@
  * COPY cannot take bind parameters, so everything in it is either a quoted identifier or
  * a literal produced here from validated values.
  */
-import { quoteIdent, type ColumnSpec, type TableSchema } from '../shared/table-schema.js';
+import { listTravelsAsJsonValues, quoteIdent, type ColumnSpec, type TableSchema } from '../shared/table-schema.js';
 
 /** Session settings that make the text forms deterministic and exact. */
 export const EXPORT_SESSION_SETTINGS: Readonly<Record<string, string>> = {
@@ -35,7 +35,7 @@ export function projectColumn(col: ColumnSpec): string {
     // column of that type. The export only maps columns whose every value is rectangular
     // with lower bounds 1 to a list (array-layout.ts), so no bound is dropped here.
     const elementType = col.pgType.replace(/(\[\])+$/, '');
-    return CAST_CHANGES_TEXT.test(elementType) ? `array_to_json(${c})::text` : `array_to_json(${c}::text[])::text`;
+    return listTravelsAsJsonValues(col.type) || CAST_CHANGES_TEXT.test(elementType) ? `array_to_json(${c})::text` : `array_to_json(${c}::text[])::text`;
   }
   return c;
 }

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'UNSUPPORTED_VALUE',
   'VERIFY_MISMATCH',
   'RUN_NOT_FOUND',
+  /** A table's run state refused a change (a job ran twice, or after its table was final). */
+  'RUN_STATE',
   /** A table to create (restore) already exists and replacing it was not asked for. */
   'TABLE_EXISTS',
   /** A SQL model failed to run (syntax, missing column, memory limit). */

@@ -47,6 +47,16 @@ export interface ListType {
   dims?: number;
 }
 
+/**
+ * Whether a list travels from Postgres to DuckDB as JSON numbers/booleans (integers and
+ * booleans, which JSON holds exactly) rather than as JSON strings of each element's
+ * Postgres text (everything else: DuckDB reads JSON numbers as doubles, which would
+ * round decimals and lose -0).
+ */
+export function listTravelsAsJsonValues(t: ListType): boolean {
+  return ['bool', 'int16', 'int32', 'int64'].includes(t.element.kind);
+}
+
 /** Nesting depth of a list type (1 for the manifests that predate `dims`). */
 export function listDims(t: ListType): number {
   return t.dims ?? 1;
