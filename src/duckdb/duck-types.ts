@@ -23,6 +23,25 @@ const SIMPLE: Record<string, LogicalType> = {
 };
 
 /**
+ * Integer types the lake stores in a wider exact type, with the cast that does it: `sum()`
+ * of an INTEGER is a HUGEINT in DuckDB, kept exactly as DECIMAL(38,0) (a value beyond 38
+ * digits fails the cast loudly instead of being rounded).
+ */
+const WIDENED: Record<string, string> = {
+  HUGEINT: 'DECIMAL(38,0)',
+  UBIGINT: 'DECIMAL(20,0)',
+  UINTEGER: 'BIGINT',
+  USMALLINT: 'INTEGER',
+  UTINYINT: 'SMALLINT',
+  TINYINT: 'SMALLINT',
+};
+
+/** The DuckDB type a model column is written as: itself, or a wider exact type (see above). */
+export function storedDuckType(type: string): string {
+  return WIDENED[type.trim().toUpperCase()] ?? type;
+}
+
+/**
  * The logical type of a DuckDB column type as `DESCRIBE` prints it, or undefined when the
  * lake has no exact form for it (HUGEINT, unsigned, INTERVAL, STRUCT, MAP, nested lists...).
  * TINYINT widens to SMALLINT, which holds it exactly.

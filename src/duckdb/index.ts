@@ -2,5 +2,5 @@ export { openDuckSession, type DuckSession, type DuckSessionOptions } from './du
 export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFromCsv, type ParquetWriteOptions } from './csv-to-parquet.js';
 export { buildParquetFingerprintSql, fingerprintParquet } from './parquet-fingerprint.js';
 export { buildParquetToPgCsvSql, pgTextExpr, writePgCsvFromParquet } from './parquet-to-pg-csv.js';
-export { logicalTypeOfDuck, pgTypeOfLogical } from './duck-types.js';
+export { logicalTypeOfDuck, pgTypeOfLogical, storedDuckType } from './duck-types.js';
 export { countParquet, describeQuery, parquetRelation, writeQueryToParquet, type QueryParquetOptions, type WrittenFile } from './query-to-parquet.js';

@@ -11,12 +11,13 @@ function whereOf(message: string, file: string): string {
 
 /**
  * Maps an error DuckDB raised while running `what` (e.g. `model fact_demand_daily`).
- * Memory: raise `transform.memoryMb`; missing columns and syntax: fix the SQL.
+ * Memory: raise `transform.memoryMb`; missing columns and syntax: fix the SQL. `rename` turns
+ * internal relation names back into what the SQL wrote.
  */
-export function modelError(err: unknown, what: string, file: string, memoryMb: number): CorrenteError {
+export function modelError(err: unknown, what: string, file: string, memoryMb: number, rename: (text: string) => string = (t) => t): CorrenteError {
   const e = coerceError(err);
   if (e instanceof CorrenteError) return e;
-  const first = (e.message.split('\n')[0] ?? e.message).trim();
+  const first = rename((e.message.split('\n')[0] ?? e.message).trim());
   const where = whereOf(e.message, file);
   if (/out of memory/i.test(first)) {
     return new CorrenteError('MODEL_FAILED', `${where}: ${what} ran out of its ${memoryMb} MB memory limit: ${first}`, {

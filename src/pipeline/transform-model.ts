@@ -17,6 +17,7 @@ import {
   openDuckSession,
   parquetRelation,
   pgTypeOfLogical,
+  storedDuckType,
   writeQueryToParquet,
   type DuckSession,
   type QueryParquetOptions,
@@ -149,8 +150,11 @@ function varLiteral(v: string | number | boolean): string {
 
 interface OutputColumn {
   name: string;
+  /** The type written (a HUGEINT sum is written as DECIMAL(38,0)). */
   duckType: string;
   type: LogicalType;
+  /** Written through a CAST to `duckType`. */
+  cast?: boolean;
 }
 
 /** Checks the output columns against the declared contract and the lake's types. */
@@ -162,14 +166,15 @@ function checkOutput(def: ModelDef, described: { name: string; type: string }[])
       throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} returns two columns named ${c.name}`, { hint: 'Give each output column its own name with AS' });
     }
     seen.add(c.name);
-    const type = logicalTypeOfDuck(c.type);
+    const stored = storedDuckType(c.type);
+    const type = logicalTypeOfDuck(stored);
     if (!type) {
       throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} column ${c.name} has DuckDB type ${c.type}, which the lake does not store exactly`, {
         column: c.name,
         hint: `Cast it in the SELECT, e.g. CAST(${quoteIdent(c.name)} AS BIGINT), CAST(... AS DECIMAL(38,s)) or CAST(... AS VARCHAR)`,
       });
     }
-    out.push({ name: c.name, duckType: c.type, type });
+    out.push({ name: c.name, duckType: stored, type, ...(stored !== c.type ? { cast: true } : {}) });
   }
   const names = out.map((c) => c.name);
   for (const [name, opts] of Object.entries(def.options.columns)) {
@@ -187,6 +192,15 @@ function checkOutput(def: ModelDef, described: { name: string; type: string }[])
         hint: `Cast it in the SELECT (CAST(... AS ${opts.type})) or change the declared type`,
       });
     }
+  }
+  const named = [...(def.options.unique_key ?? []), ...def.options.tests.flatMap((t) => (t.kind === 'unique' ? t.columns : []))];
+  for (const col of named) {
+    if (names.includes(col)) continue;
+    const where = locateOption(def.optionsSource, col);
+    throw new CorrenteError('MODEL_FAILED', `${where.file}:${where.line}: unknown column ${col} in the options of model ${def.name}`, {
+      column: col,
+      hint: `Columns returned: ${names.join(', ')}`,
+    });
   }
   return out;
 }
@@ -314,8 +328,11 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
     // Output order is not part of a model's contract; not keeping it lets DuckDB stream and spill more.
     await duck.run('SET preserve_insertion_order = false');
     const viewOf = new Map<InputKey, string>();
+    const shown = new Map<string, string>();
+    const rename = (text: string): string => text.replace(/__input_\d+/g, (v) => shown.get(v) ?? v);
     for (const [i, [key, input]] of [...inputs].entries()) {
       const view = `__input_${i}`;
+      shown.set(view, key.startsWith('ref:') ? `ref('${key.slice(4)}')` : `source('${input.table.schema}', '${input.table.name}')`);
       const empty = input.manifest.columns.map((c) => ({ name: c.name, duckType: duckType(c.type) }));
       await duck.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(input.paths, empty)}`, signal);
       viewOf.set(key, view);
@@ -325,15 +342,18 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
     const sql = renderSql(def.sql, def.calls, (c) => (c.kind === 'var' ? varLiteral(def.options.vars[c.name]!) : resolveRelation(c)));
     // Same line as the SQL's first line, so DuckDB's LINE n is the file's line n.
     await duck.run(`CREATE TEMP VIEW __model AS ${sql}`, signal).catch((err: unknown) => {
-      throw modelError(err, `model ${def.name}`, def.file, deps.config.memoryMb);
+      throw modelError(err, `model ${def.name}`, def.file, deps.config.memoryMb, rename);
     });
     const columns = checkOutput(def, await describeQuery(duck, '__model', signal));
     const names = columns.map((c) => c.name);
+    // Columns stored in a wider exact type are cast once, in a view every later step reads.
+    const storedSelect = columns.map((c) => (c.cast ? `CAST(${quoteIdent(c.name)} AS ${c.duckType}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name))).join(', ');
+    await duck.run(`CREATE TEMP VIEW __stored AS SELECT ${storedSelect} FROM __model`, signal);
     const rules = def.options.quarantine;
     for (const r of rules) {
-      await duck.run(`SELECT (${r.sql}) IS TRUE FROM __model LIMIT 0`, signal).catch((err: unknown) => {
+      await duck.run(`SELECT (${r.sql}) IS TRUE FROM __stored LIMIT 0`, signal).catch((err: unknown) => {
         const where = locateOption(def.optionsSource, r.sql);
-        throw modelError(err, `quarantine rule ${r.name} of model ${def.name}`, `${where.file}:${where.line}`, deps.config.memoryMb);
+        throw modelError(err, `quarantine rule ${r.name} of model ${def.name}`, `${where.file}:${where.line}`, deps.config.memoryMb, rename);
       });
     }
     const keep = rules.length > 0 ? ` WHERE ${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')}` : '';
@@ -341,14 +361,14 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
     const write = async (select: string, sub: string, cols: string[]): Promise<WrittenFile[]> => {
       const outDir = join(dir, sub);
       await mkdir(outDir, { recursive: true });
-      return writeOrExplain(duck, select, outDir, cols, writer, def, deps.config.memoryMb, signal);
+      return writeOrExplain(duck, select, outDir, cols, writer, def, deps.config.memoryMb, rename, signal);
     };
-    const mainFiles = await write(`SELECT * FROM __model${keep}`, 'out', names);
+    const mainFiles = await write(`SELECT * FROM __stored${keep}`, 'out', names);
     let quarantine: StagedOutput | undefined;
     if (rules.length > 0) {
       const ruleCol = '_quarantine_rule';
       const failed = `concat_ws(',', ${rules.map((r) => `CASE WHEN (${r.sql}) IS NOT TRUE THEN ${quoteLiteral(r.name)} END`).join(', ')})`;
-      const qFiles = await write(`SELECT *, ${failed} AS ${ruleCol} FROM __model WHERE NOT (${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')})`, 'quarantine', [...names, ruleCol]);
+      const qFiles = await write(`SELECT *, ${failed} AS ${ruleCol} FROM __stored WHERE NOT (${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')})`, 'quarantine', [...names, ruleCol]);
       quarantine = { table: quarantineTableRef(def), files: qFiles, columns: [...columns, { name: ruleCol, duckType: 'VARCHAR', type: { kind: 'text' } }] };
     }
     const tv = performance.now();
@@ -436,6 +456,7 @@ async function writeOrExplain(
   writer: QueryParquetOptions,
   def: ModelDef,
   memoryMb: number,
+  rename: (text: string) => string,
   signal?: AbortSignal,
 ): Promise<WrittenFile[]> {
   try {
@@ -443,6 +464,6 @@ async function writeOrExplain(
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     // Errors raised while running (not binding) carry no LINE: name the model and file.
-    throw modelError(err, `model ${def.name}`, def.file, memoryMb);
+    throw modelError(err, `model ${def.name}`, def.file, memoryMb, rename);
   }
 }

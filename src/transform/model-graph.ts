@@ -76,7 +76,8 @@ function checkRefs(project: TransformProject): void {
         if (target.kind === 'ref') {
           checkOne(where.file, where.line, target.name, `relationships test on ${column}: to`);
           const cols = project.models.get(target.name)!.options.columns;
-          if (Object.keys(cols).length > 0 && !(t.field in cols)) {
+          const contract = Object.keys(cols).length > 0 && Object.values(cols).every((c) => c.type !== undefined);
+          if (contract && !(t.field in cols)) {
             fail(where.file, where.line, `relationships test on ${column}: ${target.name} has no column ${t.field}`, `Columns of ${target.name}: ${Object.keys(cols).join(', ')}`);
           }
         }
@@ -86,10 +87,14 @@ function checkRefs(project: TransformProject): void {
   for (const t of project.tests) for (const c of t.calls) if (c.kind === 'ref') checkOne(t.file, c.line, c.name, 'ref');
 }
 
-/** Columns a model's own options name (unique key, unique tests) must be among its declared columns. */
+/**
+ * Columns a model's own options name (unique key, unique tests) must be among its declared
+ * columns when it declares its full contract (every column typed); otherwise they are
+ * checked against the SELECT's columns just before the model runs.
+ */
 function checkColumns(def: ModelDef): void {
   const declared = Object.keys(def.options.columns);
-  if (declared.length === 0) return;
+  if (declared.length === 0 || Object.values(def.options.columns).some((c) => c.type === undefined)) return;
   const named: string[] = [...(def.options.unique_key ?? []), ...def.options.tests.flatMap((t) => (t.kind === 'unique' ? t.columns : []))];
   for (const col of named) {
     if (declared.includes(col)) continue;

@@ -157,11 +157,11 @@ describe('bad definitions: one line naming file:line and the fix', () => {
   });
 
   it('an unknown column in a test and in the unique key', () => {
-    const dir = project({ 'silver/a.sql': `/* ---\ncolumns: { id: {} }\ntests:\n  - unique: { columns: [id, ide] }\n--- */\nSELECT 1 AS id` });
+    const dir = project({ 'silver/a.sql': `/* ---\ncolumns: { id: { type: INTEGER } }\ntests:\n  - unique: { columns: [id, ide] }\n--- */\nSELECT 1 AS id` });
     const e = failure(() => buildModelGraph(loadTransformProject(dir)));
     expect(e.message).toBe(`${rel(dir, 'silver/a.sql')}:4: unknown column ide in the options of model a`);
     const dir2 = project({
-      'silver/items.sql': `/* ---\ncolumns: { item_id: {} }\n--- */\nSELECT 1 AS item_id`,
+      'silver/items.sql': `/* ---\ncolumns: { item_id: { type: INTEGER } }\n--- */\nSELECT 1 AS item_id`,
       'silver/b.sql': `/* ---\ncolumns:\n  item_id:\n    tests: [{ relationships: { to: items, field: itemid } }]\n--- */\nSELECT 1 AS item_id`,
     });
     expect(failure(() => buildModelGraph(loadTransformProject(dir2))).message).toBe(`${rel(dir2, 'silver/b.sql')}:4: relationships test on item_id: items has no column itemid`);
