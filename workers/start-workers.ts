@@ -1,19 +1,24 @@
 /**
- * Starts BullMQ workers for the chosen queues inside this process, with timeouts,
- * global concurrency per Postgres source, and a graceful-then-forceful close.
+ * Starts BullMQ workers for the chosen queues inside this process, with timeouts, a
+ * per-process limit on running jobs (job-slots.ts), global concurrency per Postgres
+ * source, and a graceful-then-forceful close.
  */
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import { CorrenteError } from '../src/shared/errors.js';
 import { queueRuntime, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
 import { createScheduleProcessor } from './schedule-processor.js';
+import { JobSlots } from './job-slots.js';
 import { createVerifyProcessor } from './verify-processor.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface StartWorkersOptions {
   /** Queue roles to take jobs from, on `ctx.queues` (shared or one run's own). @defaultValue all */
   queues?: readonly QueueName[];
-  /** Jobs at once per queue in this process. @defaultValue `config.worker.concurrency` */
+  /**
+   * Export and verify jobs this process runs at once, in total (schedule firings only
+   * enqueue, and are not counted). @defaultValue `config.worker.concurrency`
+   */
   concurrency?: number;
 }
 
@@ -64,16 +69,19 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
   // The cap on concurrent exports holds across every worker process sharing this Redis.
   await ctx.queues.export.setGlobalConcurrency(config.postgres.maxConcurrentExports);
   const workers: Worker[] = [];
+  const slots = new JobSlots(concurrency);
   for (const name of names) {
     // Its own connection (a Worker blocks on it), owned by the runtime: closed after the workers.
     const connection = await queueRuntime(ctx.runtime).connection(`redis of the ${ctx.queues.names[name]} worker`);
     const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : createScheduleProcessor(ctx);
-    const worker = new Worker(ctx.queues.names[name], guard(processor as Processor, shutdown.signal, timeoutMs), { ...base, connection });
+    const guarded = guard(processor as Processor, shutdown.signal, timeoutMs);
+    const worker = new Worker(ctx.queues.names[name], name === 'schedule' ? guarded : slots.wrap(guarded), { ...base, connection });
     worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
     worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));
     worker.on('completed', (job) => ctx.logger.debug({ queue: name, jobId: job.id }, 'job completed'));
     workers.push(worker);
   }
+  slots.attach(workers.filter((w) => w.name !== ctx.queues.names.schedule));
   let closing: Promise<void> | undefined;
   const running: RunningWorkers = {
     workers,
@@ -82,6 +90,7 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
         const timer = setTimeout(() => shutdown.abort(new Error('worker shutting down')), config.worker.shutdownGraceSeconds * 1000);
         timer.unref();
         try {
+          slots.close();
           await Promise.all(workers.map((w) => w.close()));
         } finally {
           clearTimeout(timer);
