@@ -134,7 +134,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   worker: z
     .strictObject({
-      /** Jobs one worker process runs at once. */
+      /**
+       * Env: `WORKER_CONCURRENCY`. Export and verify jobs one worker process runs at once, in
+       * total over the queues it serves (schedule firings, which only enqueue, are not counted).
+       */
       concurrency: positiveInt.default(1),
       /** Attempts per job before it fails (transient errors only). */
       attempts: positiveInt.default(3),
