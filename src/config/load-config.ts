@@ -8,6 +8,7 @@ import { parseEnv } from 'node:util';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { ZodError } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
+import { assertPipelinesValid } from './pipelines.js';
 import { assertSchedulesValid } from './schedules.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -48,6 +49,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     });
   }
   assertSchedulesValid(config.schedules);
+  assertPipelinesValid(config.pipelines);
   hideSecret(config.storage.s3, 'secretKey');
   return deepFreeze(config);
 }

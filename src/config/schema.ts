@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { TEXT_CHECKSUMS } from '../shared/fingerprint.js';
+import { alertsSchema, historySchema, pipelinesSchema } from './pipeline-schema.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -198,6 +199,16 @@ export const configSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * Pipelines: named DAGs of tasks (export, transform, command, publish, gc) with `needs:`,
+   * an optional schedule, and run policies (README, "Pipelines"). Run by `corrente run`,
+   * `corrente scheduler` and the workers.
+   */
+  pipelines: pipelinesSchema,
+  /** Webhook alerts for every pipeline (a pipeline's own `alerts:` overrides it). */
+  alerts: alertsSchema.optional(),
+  /** How long pipeline run history is kept. */
+  history: historySchema,
   log: z
     .strictObject({
       /** Env: `LOG_LEVEL`. Unset: `info` for workers, `warn` for commands with a live display. */
@@ -218,3 +229,5 @@ export type PostgresConfig = Config['postgres'];
 export type RedisConfig = Config['redis'];
 export type ExportConfig = Config['export'];
 export type TransformConfig = Config['transform'];
+export type PipelinesConfig = Config['pipelines'];
+export type HistoryConfig = Config['history'];
