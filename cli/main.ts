@@ -162,6 +162,23 @@ program
   .option('--json', 'print a machine-readable result')
   .action(action(async (ctx, cmd) => (await import('./commands/restore.js')).restoreCommand(ctx, cmd.args[0]!, cmd.opts())));
 
+program
+  .command('sql')
+  .argument('<query>', 'DuckDB SQL over the current tables, e.g. "SELECT count(*) FROM bronze.fact_demand_daily"')
+  .description('query the current run of every published table with DuckDB (views <layer>."<schema>.<table>")')
+  .option('--json', 'print rows as a JSON array of objects')
+  .option('--csv', 'print rows as CSV with a header')
+  .action(action(async (ctx, cmd) => (await import('./commands/sql.js')).sqlCommand(ctx, cmd.args[0]!, cmd.opts())));
+
+program
+  .command('path')
+  .argument('<table>', 'schema.table')
+  .description("print the current run's Parquet files of a table, for other engines")
+  .addOption(new Option('--layer <layer>', 'bucket layer (default: the one layer that has the table)').choices(['bronze', 'silver', 'gold']))
+  .option('--glob', 'print one glob over the run directory instead of the file list')
+  .option('--json', 'print run id, snapshot time, files and glob')
+  .action(action(async (ctx, cmd) => (await import('./commands/path.js')).pathCommand(ctx, cmd.args[0]!, cmd.opts())));
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

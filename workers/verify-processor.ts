@@ -21,7 +21,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
         const { manifest: m } = await finalizeChunks(deps, { runId: finalize.runId, table: finalize.table, layer: finalize.layer }, finalize.chunks, signal);
         await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages });
       }
-      const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log }, { runId: data.runId, table: data.table, bucket: data.bucket }, signal);
+      const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log, buckets: ctx.config.storage.buckets }, { runId: data.runId, table: data.table, bucket: data.bucket }, signal);
       await run.published({
         verification: manifest.verification.status === 'passed' ? 'passed' : 'skipped',
         verifySeconds: manifest.verification.seconds,

@@ -12,6 +12,8 @@ export interface DuckSessionOptions {
   threads?: number;
   /** Spill directory for operators that exceed the budget. */
   tempDir?: string;
+  /** A database file to open (created when missing). @defaultValue in memory */
+  path?: string;
 }
 
 export interface DuckSession {
@@ -19,6 +21,11 @@ export interface DuckSession {
   run(sql: string, signal?: AbortSignal): Promise<void>;
   /** Runs a query and returns its rows as plain JS objects (cast exact values to VARCHAR in SQL). */
   rows(sql: string, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs a query and returns its column names and rows as JSON-safe values: exact numbers
+   * (BIGINT, DECIMAL, HUGEINT) and times as strings, nothing rounded.
+   */
+  query(sql: string, signal?: AbortSignal): Promise<{ columns: string[]; rows: unknown[][] }>;
   /** Closes connection and instance; idempotent. */
   close(): void;
 }
@@ -38,7 +45,7 @@ export async function openDuckSession(options: DuckSessionOptions = {}): Promise
     allocator_flush_threshold: '16MB',
   };
   if (options.tempDir) settings.temp_directory = options.tempDir;
-  const instance = await DuckDBInstance.create(':memory:', settings);
+  const instance = await DuckDBInstance.create(options.path ?? ':memory:', settings);
   let connection: DuckDBConnection;
   try {
     connection = await instance.connect();
@@ -63,6 +70,11 @@ export async function openDuckSession(options: DuckSessionOptions = {}): Promise
   return {
     run: (sql, signal) => guarded(async () => void (await connection.run(sql)), signal),
     rows: (sql, signal) => guarded(async () => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[], signal),
+    query: (sql, signal) =>
+      guarded(async () => {
+        const reader = await connection.runAndReadAll(sql);
+        return { columns: reader.columnNames(), rows: reader.getRowsJson() as unknown[][] };
+      }, signal),
     close: () => {
       if (closed) return;
       closed = true;

@@ -10,16 +10,19 @@ import type { ExportConfig } from '../config/index.js';
 import { fingerprintParquet, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
 import { publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { CorrenteError } from '../shared/errors.js';
+import { CorrenteError, describeError } from '../shared/errors.js';
 import type { TableFingerprint } from '../shared/fingerprint.js';
 import { noopLogger, type Logger } from '../shared/logger.js';
 import { formatTableRef, type TableRef } from '../shared/table-schema.js';
 import { compareFingerprints } from './compare-fingerprints.js';
+import { refreshLocalCatalog, type LayerBuckets } from './lake-catalog.js';
 
 export interface VerifyDeps {
   store: ObjectStore;
   config: Pick<ExportConfig, 'duckdbMemoryMb' | 'verifyThreads' | 'workDir'>;
   logger?: Logger;
+  /** The lake's buckets: given, a local lake's `catalog.duckdb` is rebuilt after each publish. */
+  buckets?: LayerBuckets;
 }
 
 export interface VerifyRequest {
@@ -100,7 +103,20 @@ export async function verifyAndPublish(deps: VerifyDeps, req: VerifyRequest, sig
   }
   manifest.timings.publishedAt = new Date().toISOString();
   const publish = await publishManifest(deps.store, manifest, signal);
+  if (publish.pointerMoved && deps.buckets) await refreshCatalogQuietly(deps.store, deps.buckets, logger);
   await deps.store.deleteMany(req.bucket, [stagedKey(req.table, req.runId)], { signal });
   logger.info({ table: shown, runId: req.runId, pointerMoved: publish.pointerMoved }, 'run published');
   return { manifest, publish };
+}
+
+/**
+ * The catalog is a convenience for readers: failing to rebuild it (a reader holding a lock,
+ * a full disk) must not fail a publish that already happened.
+ */
+async function refreshCatalogQuietly(store: ObjectStore, buckets: LayerBuckets, logger: Logger): Promise<void> {
+  try {
+    await refreshLocalCatalog(store, buckets, logger);
+  } catch (err) {
+    logger.warn({ err: { message: describeError(err) } }, 'lake catalog not refreshed; the next publish retries');
+  }
 }

@@ -1,0 +1,142 @@
+/**
+ * The lake as named tables: the current run of every table and model, as DuckDB views
+ * (`corrente sql`), as file lists (`corrente path`), and, for a local lake, as a DuckDB
+ * catalog file next to the buckets (`duckdb lake/catalog.duckdb`) rebuilt on every publish.
+ */
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { openLakeSession, writeCatalogFile, type DuckSession, type LakeView } from '../duckdb/index.js';
+import { listCurrentTables, readManifest, type CurrentTable } from '../lake/index.js';
+import { LocalDirStore, type ObjectStore } from '../storage/index.js';
+import { CorrenteError } from '../shared/errors.js';
+import { noopLogger, type Logger } from '../shared/logger.js';
+import { formatTableRef, type TableRef } from '../shared/table-schema.js';
+
+/** The three layers and the bucket each lives in. */
+export type LayerBuckets = Readonly<Record<'bronze' | 'silver' | 'gold', string>>;
+
+/** File name of the local catalog, in the lake directory. */
+export const CATALOG_FILE = 'catalog.duckdb';
+
+/** A current table with its layer. */
+export interface LayerTable extends CurrentTable {
+  layer: 'bronze' | 'silver' | 'gold';
+}
+
+/** Every published table of every layer. */
+export async function currentTablesByLayer(store: ObjectStore, buckets: LayerBuckets, signal?: AbortSignal): Promise<LayerTable[]> {
+  const out: LayerTable[] = [];
+  for (const layer of ['bronze', 'silver', 'gold'] as const) {
+    for (const t of await listCurrentTables(store, buckets[layer], signal)) out.push({ ...t, layer });
+  }
+  return out;
+}
+
+/**
+ * The current table named `ref`: in `layer`, or in the one layer that has it.
+ * @throws CorrenteError `RUN_NOT_FOUND` (nothing published) or `CONFIG_INVALID` (in several layers, no `layer`).
+ */
+export async function findCurrentTable(store: ObjectStore, buckets: LayerBuckets, ref: TableRef, layer?: 'bronze' | 'silver' | 'gold'): Promise<LayerTable> {
+  const shown = formatTableRef(ref);
+  const all = (await currentTablesByLayer(store, buckets)).filter((t) => formatTableRef(t.table) === shown && (layer === undefined || t.layer === layer));
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) {
+    throw new CorrenteError('RUN_NOT_FOUND', `Nothing published for ${shown}${layer ? ` in layer ${layer}` : ''}`, {
+      table: shown,
+      hint: layer ? 'Check the name and --layer, or publish it: corrente migrate --tables ' + shown : `Check the name (list tables with: corrente sql "SHOW ALL TABLES"), or publish it: corrente migrate --tables ${shown}`,
+    });
+  }
+  throw new CorrenteError('CONFIG_INVALID', `${shown} is published in several layers (${all.map((t) => t.layer).join(', ')})`, { table: shown, hint: 'Choose one with --layer' });
+}
+
+/** Local paths of a table's current files, downloading remote ones into `cacheDir` (kept per run id). */
+async function currentLocalFiles(store: ObjectStore, t: CurrentTable, cacheDir: string, signal?: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of t.pointer.files) {
+    const local = store.localPath(t.bucket, key);
+    if (local !== undefined) {
+      out.push(local);
+      continue;
+    }
+    // Keys hold the run id (`.../run-<id>/part-...`), so a cached file never goes stale.
+    const dest = join(cacheDir, t.bucket, ...key.split('/'));
+    if (!(await exists(dest))) {
+      await mkdir(dirname(dest), { recursive: true });
+      const part = `${dest}.download-${process.pid}`;
+      try {
+        await store.getFile(t.bucket, key, part, { signal });
+        await rename(part, dest);
+      } finally {
+        await rm(part, { force: true });
+      }
+    }
+    out.push(dest);
+  }
+  return out;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where remote files are cached for queries. */
+export function defaultCacheDir(workDir: string | undefined): string {
+  return join(workDir ?? tmpdir(), 'corrente-cache');
+}
+
+/** The view of one table: its local files, or its columns when it has none. */
+async function viewOf(store: ObjectStore, t: LayerTable, cacheDir: string, signal?: AbortSignal): Promise<LakeView> {
+  const files = await currentLocalFiles(store, t, cacheDir, signal);
+  if (files.length > 0) return { layer: t.layer, table: t.table, files };
+  const manifest = await readManifest(store, t.bucket, t.pointer.manifestKey, signal);
+  return { layer: t.layer, table: t.table, files, columns: (manifest?.columns ?? []).map((c) => ({ name: c.name, type: c.type })) };
+}
+
+export interface LakeQueryOptions {
+  /** Remote files are downloaded here (default: `<tmp>/corrente-cache`). */
+  cacheDir?: string;
+  /**
+   * Only tables for which this returns true get a view (on S3 each view costs a download).
+   * @defaultValue every table
+   */
+  include?: (t: LayerTable) => boolean;
+  memoryMb?: number;
+  threads?: number;
+  signal?: AbortSignal;
+}
+
+/** An in-memory DuckDB with a view per current table (see `src/duckdb/lake-views.ts` for names); the caller closes it. */
+export async function openLakeQuery(store: ObjectStore, buckets: LayerBuckets, options: LakeQueryOptions = {}): Promise<{ session: DuckSession; tables: LayerTable[] }> {
+  const tables = (await currentTablesByLayer(store, buckets, options.signal)).filter((t) => options.include?.(t) ?? true);
+  const cacheDir = options.cacheDir ?? defaultCacheDir(undefined);
+  const views: LakeView[] = [];
+  for (const t of tables) views.push(await viewOf(store, t, cacheDir, options.signal));
+  const session = await openLakeSession(views, { ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}), ...(options.threads ? { threads: options.threads } : {}) });
+  return { session, tables };
+}
+
+/**
+ * Rebuilds `<lakeDir>/catalog.duckdb` with a view per current table. Only for a local
+ * lake (returns undefined otherwise). Concurrent publishers may race: each checks, after
+ * writing, that the pointers did not move while it built, and rebuilds when they did.
+ */
+export async function refreshLocalCatalog(store: ObjectStore, buckets: LayerBuckets, logger: Logger = noopLogger): Promise<string | undefined> {
+  if (!(store instanceof LocalDirStore)) return undefined;
+  const path = join(store.root, CATALOG_FILE);
+  const state = (tables: LayerTable[]): string => tables.map((t) => `${t.layer}/${formatTableRef(t.table)}@${t.pointer.runId}`).join('\n');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const tables = await currentTablesByLayer(store, buckets);
+    const views: LakeView[] = [];
+    for (const t of tables) views.push(await viewOf(store, t, store.root));
+    await writeCatalogFile(path, views);
+    if (state(await currentTablesByLayer(store, buckets)) === state(tables)) return path;
+    logger.debug({ path }, 'lake changed while the catalog was built; rebuilding');
+  }
+  return path;
+}

@@ -1,0 +1,156 @@
+/**
+ * Querying the current lake by table name: the local `catalog.duckdb` refreshed on every
+ * publish, `corrente sql` (local and S3, exact values in --json/--csv) and `corrente path`.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { currentKey, manifestKey } from '../../src/lake/index.js';
+import { exportTable, verifyAndPublish } from '../../src/pipeline/index.js';
+import { createObjectStore } from '../../src/storage/index.js';
+import { createCliSandbox, expectCleanFailure, runCli, type CliSandbox } from '../helpers/cli.js';
+import { createLocalLake, type LocalLake } from '../helpers/export-deps.js';
+import { createTestSchema, type TestSchema } from '../helpers/pg.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+
+let db: TestSchema;
+let lake: LocalLake;
+let sandbox: CliSandbox;
+const BUCKETS = { bronze: 'bronze', silver: 'silver', gold: 'gold' } as const;
+
+async function publish(name: string, runId: string): Promise<void> {
+  const table = { schema: db.schema, name };
+  const outcome = await exportTable(lake.deps, { runId, table, layer: 'bronze' });
+  expect(outcome.kind).toBe('staged');
+  await verifyAndPublish({ store: lake.store, config: lake.deps.config, buckets: BUCKETS }, { bucket: 'bronze', table, runId });
+}
+
+/** Opens the catalog file the way `duckdb lake/catalog.duckdb` would, and runs one query. */
+async function queryCatalog(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(join(lake.dir, 'catalog.duckdb'), { access_mode: 'READ_ONLY' });
+  try {
+    const conn = await instance.connect();
+    try {
+      return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    } finally {
+      conn.closeSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestSchema('lakeq');
+  const s = `"${db.schema}"`;
+  await db.admin.query(`
+    CREATE TABLE ${s}.items (id int PRIMARY KEY, price numeric(20,6), name text, big int8);
+    INSERT INTO ${s}.items VALUES (1, 12345678901234.123456, 'a, "quoted"', 9007199254740993), (2, NULL, '', -1), (3, 0.000001, NULL, 0);
+    CREATE TABLE ${s}.empty_t (id int, at timestamptz);`);
+  lake = await createLocalLake(db.url);
+  await publish('items', 'q1');
+  await publish('empty_t', 'q1');
+  sandbox = await createCliSandbox({ LAKE_DIR: lake.dir });
+});
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+  await lake?.close();
+  await db?.drop();
+});
+
+describe('local catalog.duckdb', () => {
+  it('has a view per current table, by full and short name, including tables without files', async () => {
+    const full = await queryCatalog(`SELECT count(*)::INT AS n, sum(price)::VARCHAR AS s FROM bronze."${db.schema}.items"`);
+    expect(full).toEqual([{ n: 3, s: '12345678901234.123457' }]);
+    const short = await queryCatalog(`SELECT id, price::VARCHAR AS p FROM bronze.items ORDER BY id`);
+    expect(short).toEqual([
+      { id: 1, p: '12345678901234.123456' },
+      { id: 2, p: null },
+      { id: 3, p: '0.000001' },
+    ]);
+    expect(await queryCatalog(`SELECT count(*)::INT AS n FROM bronze.empty_t`)).toEqual([{ n: 0 }]);
+  });
+
+  it('follows the next publish', async () => {
+    await db.admin.query(`INSERT INTO "${db.schema}".items VALUES (4, 1, 'new', 4)`);
+    await publish('items', 'q2');
+    expect(await queryCatalog(`SELECT count(*)::INT AS n FROM bronze.items`)).toEqual([{ n: 4 }]);
+    await db.admin.query(`DELETE FROM "${db.schema}".items WHERE id = 4`);
+    await publish('items', 'q3');
+  });
+});
+
+describe('corrente sql / path (local lake)', () => {
+  it('--json keeps exact values; --csv keeps NULL apart from empty strings', async () => {
+    const q = `SELECT id, price, name, big FROM bronze."${db.schema}.items" ORDER BY id`;
+    const json = await runCli(['sql', q, '--json'], sandbox.env, { cwd: sandbox.cwd });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { id: 1, price: '12345678901234.123456', name: 'a, "quoted"', big: '9007199254740993' },
+      { id: 2, price: null, name: '', big: '-1' },
+      { id: 3, price: '0.000001', name: null, big: '0' },
+    ]);
+    const csv = await runCli(['sql', q, '--csv'], sandbox.env, { cwd: sandbox.cwd });
+    expect(csv.stdout).toBe('id,price,name,big\n1,12345678901234.123456,"a, ""quoted""",9007199254740993\n2,,"",-1\n3,0.000001,,0\n');
+    const table = await runCli(['sql', 'SELECT count(*) AS n FROM bronze.items'], sandbox.env, { cwd: sandbox.cwd });
+    expect(table.stdout).toMatch(/^n\s*\n-+\n3\n\(1 row\)\n$/);
+  });
+
+  it('a bad query: exit 2, one line naming the views', async () => {
+    const r = await runCli(['sql', 'SELECT * FROM bronze.nope'], sandbox.env, { cwd: sandbox.cwd });
+    expectCleanFailure(r, 2, [/Query failed/, /nope/, new RegExp(`bronze\\."${db.schema}\\.empty_t"`)]);
+  });
+
+  it('path prints the current files, a glob, and JSON', async () => {
+    const r = await runCli(['path', `${db.schema}.items`], sandbox.env, { cwd: sandbox.cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const files = r.stdout.trim().split('\n');
+    expect(files).toEqual([join(lake.dir, 'bronze', db.schema, 'items', 'run-q3', 'part-00000.parquet')]);
+    const glob = await runCli(['path', `${db.schema}.items`, '--glob'], sandbox.env, { cwd: sandbox.cwd });
+    expect(glob.stdout).toBe(`${join(lake.dir, 'bronze', db.schema, 'items', 'run-q3')}/*.parquet\n`);
+    const json = JSON.parse((await runCli(['path', `${db.schema}.items`, '--json'], sandbox.env, { cwd: sandbox.cwd })).stdout);
+    expect(json).toMatchObject({ layer: 'bronze', runId: 'q3', files });
+    const missing = await runCli(['path', `${db.schema}.nope`], sandbox.env, { cwd: sandbox.cwd });
+    expectCleanFailure(missing, 2, [/Nothing published for/, /nope/]);
+  });
+});
+
+describe('corrente sql over S3', () => {
+  let s3: S3TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    const config = loadConfig({ env: {}, file: undefined, overrides: { storage: { kind: 's3', s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey } } } });
+    const remote = createObjectStore(config.storage);
+    try {
+      // Copy the current run of `items` into the bucket, as a worker writing to S3 would.
+      await remote.ensureBucket('bronze');
+      const table = { schema: db.schema, name: 'items' };
+      const pointer = JSON.parse(await readFile(lake.store.localPath('bronze', currentKey(table))!, 'utf8')) as { files: string[] };
+      for (const key of pointer.files) await remote.putFile('bronze', key, lake.store.localPath('bronze', key)!);
+      await remote.putBytes('bronze', manifestKey(table, 'q3'), await readFile(lake.store.localPath('bronze', manifestKey(table, 'q3'))!));
+      await remote.putBytes('bronze', currentKey(table), JSON.stringify(pointer));
+    } finally {
+      await remote.close();
+    }
+  });
+
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it('downloads the named tables once into the cache and answers', async () => {
+    const env = { ...sandbox.env, MINIO_ENDPOINT: s3.endpoint, MINIO_ACCESS_KEY: s3.accessKey, MINIO_SECRET_KEY: s3.secretKey };
+    const first = await runCli(['sql', 'SELECT sum(big)::VARCHAR AS s FROM bronze.items', '--json'], env, { cwd: sandbox.cwd });
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual([{ s: '9007199254740992' }]);
+    const gets = (): number => s3.requests.filter((r) => r.startsWith('GET') && r.includes('part-00000.parquet')).length;
+    const before = gets();
+    const again = await runCli(['sql', 'SELECT count(*) AS n FROM bronze.items', '--json'], env, { cwd: sandbox.cwd });
+    expect(JSON.parse(again.stdout)).toEqual([{ n: '3' }]);
+    expect(gets()).toBe(before);
+  });
+});
