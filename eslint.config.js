@@ -82,6 +82,8 @@ const SDK_HOMES = {
   ioredis: ['queues', 'workers', 'scheduler'],
   pino: ['cli', 'workers', 'scheduler', 'src/api'],
   fastify: ['src/api'],
+  '@fastify/*': ['src/api'],
+  '@bull-board/*': ['src/api'],
 };
 
 /** The `no-restricted-imports` options for files in `dir`: every SDK not at home there. */

@@ -179,10 +179,6 @@ export async function killAllChildren(graceMs = 5_000): Promise<void> {
   await Promise.all([...live].map((c) => c.stop(graceMs)));
 }
 
-export function liveChildren(): number {
-  return live.size;
-}
-
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
