@@ -5,7 +5,7 @@
  */
 import { resolveTables } from '../../src/config/index.js';
 import { restoreTable } from '../../src/pipeline/index.js';
-import { createObjectStore } from '../../src/storage/index.js';
+import { withRuntime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef, parseTableRef } from '../../src/shared/table-schema.js';
 import type { CliContext } from '../cli-context.js';
@@ -20,7 +20,8 @@ export interface RestoreFlags {
 }
 
 export async function restoreCommand(ctx: CliContext, name: string, flags: RestoreFlags): Promise<number> {
-  if (!flags.into) {
+  const intoUrl = flags.into;
+  if (!intoUrl) {
     throw new CorrenteError('CONFIG_INVALID', 'restore needs the database to restore into', {
       option: '--into',
       hint: 'Add --into postgres://user:password@host:5432/database',
@@ -29,14 +30,13 @@ export async function restoreCommand(ctx: CliContext, name: string, flags: Resto
   const target = resolveTables(ctx.config, [name])[0]!;
   const layer = (flags.layer ?? target.layer) as 'bronze' | 'silver' | 'gold';
   const as = flags.as !== undefined ? parseTableRef(flags.as) : undefined;
-  const store = createObjectStore(ctx.config.storage);
-  try {
+  return withRuntime(ctx.config, ctx.logger, async (runtime) => {
     const result = await restoreTable(
-      { store, config: ctx.config.export, logger: ctx.logger },
+      { store: await runtime.store(), config: ctx.config.export, logger: ctx.logger },
       {
         bucket: ctx.config.storage.buckets[layer],
         table: target.table,
-        intoUrl: flags.into,
+        intoUrl,
         replace: flags.replace === true,
         ...(flags.run !== undefined ? { runId: flags.run } : {}),
         ...(as ? { as } : {}),
@@ -70,7 +70,5 @@ export async function restoreCommand(ctx: CliContext, name: string, flags: Resto
       if (result.createdTypes.length > 0) process.stdout.write(`  created types: ${result.createdTypes.join(', ')}\n`);
     }
     return 0;
-  } finally {
-    await store.close();
-  }
+  });
 }
