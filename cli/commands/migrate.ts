@@ -2,52 +2,27 @@
  * `corrente migrate`: checks the tables, enqueues one export job per table, and
  * optionally runs a worker in-process (`--inline`) and follows the run (`--wait`).
  */
-import { randomBytes } from 'node:crypto';
-import { resolveTables, splitTableList } from '../../src/config/index.js';
-import { preflightTables } from '../../src/pipeline/index.js';
+import { selectionNeedsCatalog, splitTableList, tableSelection } from '../../src/config/index.js';
+import { preflightTables, resolveSelection } from '../../src/pipeline/index.js';
+import { assertValidRunId, newRunId } from '../../src/lake/index.js';
 import { withRuntime, type Runtime } from '../../src/runtime/index.js';
-import { CorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
-import { assertRedisReachable, deleteRunQueues, enqueueMigration, queueRuntime, type RunStatus } from '../../queues/index.js';
+import { assertRedisReachable, deleteRunQueues, enqueueMigration, queueRuntime } from '../../queues/index.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { createWorkerContext } from '../../workers/worker-context.js';
 import type { CliContext } from '../cli-context.js';
-import { LiveProgress, StateChangePrinter, rate, summaryTable } from '../render.js';
+import { LiveProgress, StateChangePrinter, summaryTable } from '../render.js';
+import { runResultJson } from '../run-result-json.js';
 import { waitForRun } from '../wait-for-run.js';
 
 export interface MigrateFlags {
   tables?: string;
+  /** Names or patterns to leave out, added to the configured `exclude:`. */
+  exclude?: string;
   wait?: boolean;
   inline?: boolean;
   json?: boolean;
   runId?: string;
-}
-
-/** Sortable, URL- and key-safe: `20261126T105300Z-3f9a`. */
-export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
-}
-
-/** The machine-readable result of a run (`--json`). */
-export function runResultJson(run: RunStatus): object {
-  return {
-    runId: run.runId,
-    ok: run.tables.every((t) => t.state === 'published' || t.state === 'skipped'),
-    tables: run.tables.map((t) => ({
-      table: formatTableRef(t.table),
-      state: t.state,
-      rows: t.rows,
-      bytes: t.bytes,
-      files: t.uris ?? [],
-      checksums: t.checksums ?? [],
-      verification: t.verification ?? null,
-      exportSeconds: t.exportSeconds ?? null,
-      verifySeconds: t.verifySeconds ?? null,
-      rowsPerSecond: t.exportSeconds ? Math.round(rate(t)) : null,
-      stages: t.stages ?? null,
-      ...(t.error ? { error: t.error } : {}),
-    })),
-  };
 }
 
 /** Returns the process exit code. */
@@ -62,14 +37,16 @@ export async function migrateCommand(ctx: CliContext, flags: MigrateFlags): Prom
  */
 export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promise<number> {
   const { config } = runtime;
-  const targets = resolveTables(config, flags.tables ? splitTableList(flags.tables) : undefined);
-  if (flags.runId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(flags.runId)) {
-    throw new CorrenteError('CONFIG_INVALID', `--run-id ${JSON.stringify(flags.runId)} is not a valid run id`, { hint: 'Use 1-64 letters, digits, dots, dashes or underscores' });
-  }
+  const selection = tableSelection(config, flags.tables ? splitTableList(flags.tables) : undefined, flags.exclude ? splitTableList(flags.exclude) : []);
+  if (flags.runId !== undefined) assertValidRunId(flags.runId);
   await assertRedisReachable(config.redis.url);
   // Front-door checks: every table readable and every target bucket usable, before anything
   // is queued. An inline worker then uses the same pool, and the store does not probe again.
   const [pool, store] = await Promise.all([runtime.pool(), runtime.store()]);
+  const { targets, excluded } = await resolveSelection(pool, config.postgres.url, selection);
+  const selected = targets.map((t) => formatTableRef(t.table));
+  // Patterns and excludes can pick many tables: say which, before anything is queued.
+  if (selectionNeedsCatalog(selection) || selection.exclude.length > 0) process.stderr.write(`${describeSelection(selected, excluded.map(formatTableRef))}\n`);
   await preflightTables(pool, config.postgres.url, targets.map((t) => t.table));
   for (const layer of new Set(targets.map((t) => t.layer))) await store.ensureBucket(config.storage.buckets[layer]);
   const q = queueRuntime(runtime);
@@ -82,7 +59,7 @@ export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promi
   const human = flags.json ? process.stderr : process.stdout;
   human.write(`run ${runId}: ${enqueued.filter((e) => e.added).length} table(s) queued${enqueued.some((e) => !e.added) ? `, ${enqueued.filter((e) => !e.added).length} already in progress` : ''}\n`);
   if (!flags.wait && !flags.inline) {
-    if (flags.json) process.stdout.write(`${JSON.stringify({ runId, queued: enqueued.map((e) => ({ table: formatTableRef(e.table), added: e.added })) })}\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ runId, selected, queued: enqueued.map((e) => ({ table: formatTableRef(e.table), added: e.added })) })}\n`);
     return 0;
   }
   let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
@@ -92,7 +69,7 @@ export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promi
     const display = human === process.stdout && process.stdout.isTTY ? new LiveProgress(process.stdout) : new StateChangePrinter(human);
     const run = await waitForRun(runs, runId, { onUpdate: (r) => display.render(r) });
     finished = true;
-    if (flags.json) process.stdout.write(`${JSON.stringify(runResultJson(run), null, 2)}\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...runResultJson(run), selected }, null, 2)}\n`);
     else process.stdout.write(`\n${summaryTable(run)}\n`);
     return run.tables.every((t) => t.state === 'published' || t.state === 'skipped') ? 0 : 1;
   } finally {
@@ -103,4 +80,10 @@ export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promi
       await deleteRunQueues(queues).catch((err: unknown) => runtime.logger.warn({ runId, err: { message: (err as Error).message } }, 'could not delete the run queues'));
     }
   }
+}
+
+/** `selected 3 tables: core.a, core.b, core.c (excluded: core.tmp_x)`. */
+export function describeSelection(selected: readonly string[], excluded: readonly string[]): string {
+  const tables = `${selected.length} table${selected.length === 1 ? '' : 's'}`;
+  return `selected ${tables}: ${selected.join(', ')}${excluded.length > 0 ? ` (excluded: ${excluded.join(', ')})` : ''}`;
 }

@@ -5,7 +5,7 @@ import { assertRedisReachable, queueRuntime } from '../../queues/index.js';
 import { withRuntime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import type { CliContext } from '../cli-context.js';
-import { runResultJson } from './migrate.js';
+import { runResultJson } from '../run-result-json.js';
 import { summaryTable } from '../render.js';
 
 export async function statusCommand(ctx: CliContext, runId: string | undefined, flags: { json?: boolean }): Promise<number> {
