@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { chunkRangeSchema } from '../src/shared/chunk-range.js';
 import { CorrenteError } from '../src/shared/errors.js';
-import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
+import type { TableRef } from '../src/shared/table-schema.js';
 
 const tableRef = z.object({ schema: z.string().min(1), name: z.string().min(1) });
 
@@ -15,6 +15,20 @@ export const exportJobSchema = z.object({
   table: tableRef,
   layer: z.enum(['bronze', 'silver', 'gold']),
   columns: z.record(z.string(), z.object({ as: z.literal('text') })).optional(),
+  /** `tables[].incremental`, as validated by the config (durations in ms). */
+  incremental: z
+    .union([
+      z.object({
+        column: z.string(),
+        overlap: z.union([z.object({ ms: z.number() }), z.object({ count: z.number() })]).optional(),
+        deletes: z.literal('keydiff').optional(),
+        fullEvery: z.number().optional(),
+      }),
+      z.object({ mode: z.literal('xmin'), deletes: z.literal('keydiff').optional(), fullEvery: z.number().optional() }),
+    ])
+    .optional(),
+  /** Export incremental tables in full this time (`migrate --full-refresh`). */
+  fullRefresh: z.boolean().optional(),
   /** Set on the jobs of a chunked export: which range, inside which shared snapshot. */
   chunk: z
     .object({
@@ -88,5 +102,3 @@ export function verifyJobId(runId: string, table: TableRef): string {
 export function exportDedupId(table: TableRef): string {
   return `export-${tableKey(table)}`;
 }
-
-export { formatTableRef };
