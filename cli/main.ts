@@ -179,6 +179,12 @@ program
   .option('--json', 'print run id, snapshot time, files and glob')
   .action(action(async (ctx, cmd) => (await import('./commands/path.js')).pathCommand(ctx, cmd.args[0]!, cmd.opts())));
 
+program
+  .command('doctor')
+  .description('check Postgres, Redis, object storage, DuckDB and the config; prints the fix for each failure')
+  .option('--json', 'print every check as JSON')
+  .action(action(async (ctx, cmd) => (await import('./commands/doctor.js')).doctorCommand(ctx, cmd.opts())));
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

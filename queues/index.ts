@@ -35,3 +35,4 @@ export {
 export { createQueues, deleteRunQueues, enqueueChunkedExport, enqueueExports, enqueueVerify, type CorrenteQueues, type EnqueuedExport, type EnqueueExportsOptions, type JobPolicy } from './queues.js';
 export { queueRuntime, type QueueRuntime, type ResourceHost } from './queue-runtime.js';
 export { enqueueMigration, type MigrationTarget } from './enqueue-migration.js';
+export { inspectRedis, type RedisHealth } from './redis-health.js';
