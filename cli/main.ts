@@ -185,6 +185,32 @@ program
   .option('--json', 'print every check as JSON')
   .action(action(async (ctx, cmd) => (await import('./commands/doctor.js')).doctorCommand(ctx, cmd.opts())));
 
+program
+  .command('transform')
+  .argument('[model...]', 'models or selectors to run (default: all): name, tag:<tag>, +name (with its inputs), name+ (with what reads it)')
+  .description('run SQL models (silver, gold) and their data tests in DAG order; publish each only if its tests pass')
+  .option('-s, --select <selector...>', 'selectors, as the arguments: tag:daily, +demand_vs_forecast, items+')
+  .option('--full-refresh', 'rebuild every selected model from all its input (models are always fully rebuilt today)')
+  .option('--list', 'print the selected models in DAG order with their inputs, run nothing')
+  .option('--graph', 'print the DAG as a Mermaid flowchart, run nothing')
+  .option('--json', 'print a machine-readable result')
+  .option('--run-id <id>', 'use this run id for every model of the run')
+  .addHelpText(
+    'after',
+    `
+Models are transforms/silver/*.sql and transforms/gold/*.sql (transform.dir); each reads
+{{ source('schema', 'table') }} (an exported table) and {{ ref('model') }}.
+
+Examples:
+  corrente transform                              run every model
+  corrente transform --list                       the DAG in order, with inputs
+  corrente transform --graph > dag.mmd            Mermaid flowchart
+  corrente transform +demand_vs_forecast          the mart and everything it reads
+  corrente transform items+                       a silver model and everything downstream
+  corrente transform --select tag:daily --json    models tagged daily, JSON result`,
+  )
+  .action(action(async (ctx, cmd) => (await import('./commands/transform.js')).transformCommand(ctx, cmd.args, cmd.opts()), { quiet: true }));
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

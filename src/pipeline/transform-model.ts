@@ -421,7 +421,7 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
       await deps.store.putBytes(bucket, stagedKey(table, runId), JSON.stringify(manifest, null, 2), { signal });
       const failedTests = reported.filter((o) => o.severity === 'error' && o.failingRows > 0);
       const first = failedTests[0]!;
-      logger.warn({ tests: failedTests.map((t) => t.name) }, 'data tests failed; not published');
+      logger.info({ tests: failedTests.map((t) => t.name) }, 'data tests failed; not published');
       return {
         ...base,
         status: 'failed',

@@ -3,11 +3,33 @@
  * each tested before it is published. A model that fails (or whose `error` test fails)
  * is not published and its downstream models are skipped; the others go on.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../config/index.js';
+import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError, describeError, isCorrenteError } from '../shared/errors.js';
-import { noopLogger } from '../shared/logger.js';
+import { noopLogger, type Logger } from '../shared/logger.js';
 import { buildModelGraph, loadTransformProject, selectModels, singularTestsOf, sourcesRead, type ModelGraph } from '../transform/index.js';
 import { currentRun, currentSourceRun, modelTableRef } from './transform-inputs.js';
 import { missingModelRun, missingSource, runModel, type ModelOutcome, type TransformDeps } from './transform-model.js';
+
+/**
+ * Transform dependencies from the config: buckets, `transform.*`, the export writer
+ * settings, and the work and cache directories (`transform.workDir`, else
+ * `export.workDir`, else the OS temp dir).
+ */
+export function createTransformDeps(store: ObjectStore, config: Pick<Config, 'storage' | 'transform' | 'export'>, logger?: Logger): TransformDeps {
+  const workDir = config.transform.workDir ?? config.export.workDir ?? tmpdir();
+  return {
+    store,
+    buckets: config.storage.buckets,
+    config: config.transform,
+    writer: config.export,
+    workDir,
+    cacheDir: config.transform.cacheDir ?? join(workDir, 'corrente-cache'),
+    ...(logger ? { logger } : {}),
+  };
+}
 
 /** The models a run will build, checked before anything runs. */
 export interface TransformPlan {
@@ -95,7 +117,7 @@ export async function runTransforms(deps: TransformDeps, plan: TransformPlan, op
       options.onModel?.({ model: name, phase: 'start' });
       const task = runModel(deps, { def, runId: options.runId, singularTests: singularTestsOf(plan.graph, name) }, models, options.signal)
         .catch((err: unknown): ModelOutcome => {
-          logger.warn({ model: name, err }, 'model failed');
+          logger.info({ model: name, err }, 'model failed');
           return {
             model: name,
             layer: def.layer,

@@ -41,5 +41,14 @@ describe('corrente demo', () => {
     const query = /read_parquet\('([^']+)\/\*\.parquet'\)/.exec(r.stdout);
     expect(query, r.stdout).not.toBeNull();
     expect(existsSync(query![1]!)).toBe(true);
+    // Step 4: silver and gold built from the shipped models, and a query over the mart.
+    for (const m of ['silver.items', 'silver.demand_daily', 'silver.forecasts', 'gold.dim_item', 'gold.fact_demand_daily', 'gold.fact_forecasts', 'gold.demand_vs_forecast']) {
+      expect(r.stdout).toMatch(new RegExp(`${m.replace('.', '\\.')}\\s+published\\s+[\\d,]+ rows, (\\d+)/\\1 tests passed`));
+    }
+    expect(r.stdout).toMatch(/gold\.fact_demand_daily\s+published\s+5,000 rows/);
+    const mart = /FROM read_parquet\('([^']+)\/\*\.parquet'\) GROUP BY ALL/.exec(r.stdout);
+    expect(mart?.[1], r.stdout).toMatch(/\/gold\/gold\/demand_vs_forecast\/run-transform-/);
+    expect(existsSync(mart![1]!)).toBe(true);
+    expect(r.stdout).toMatch(/year week\s+actual\s+forecast\s+WAPE %\n(\s+\d{4}\s+\d+\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\S+\n){5}/);
   });
 });
