@@ -89,13 +89,14 @@ program
   .option('-i, --inline', 'also run a worker in this process (implies --wait)')
   .option('--json', 'print a machine-readable result')
   .option('--run-id <id>', 'use this run id (enqueuing the same run twice adds nothing)')
+  .option('--full-refresh', 'export tables configured with incremental: in full, restarting their increments')
   .action(action(async (ctx, cmd) => (await import('./commands/migrate.js')).migrateCommand(ctx, cmd.opts())));
 
 program
   .command('worker')
   .description('run a worker: takes export and verify jobs until SIGTERM')
-  .option('--concurrency <n>', 'jobs this process runs at once, across all its queues (default: WORKER_CONCURRENCY or 1)', positiveWholeNumber)
-  .option('--queues <list>', 'queues to serve: export, verify, schedule (default all)')
+  .option('--concurrency <n>', 'export and verify jobs this process runs at once, in total over its queues (default: WORKER_CONCURRENCY or 1)', positiveWholeNumber)
+  .option('--queues <list>', 'queues to serve: export, verify, schedule, pipeline (default all)')
   .action(
     action(async (ctx, cmd) => (await import('./commands/worker.js')).workerCommand(ctx, cmd.opts()), {
       quiet: false,
@@ -184,6 +185,29 @@ program
   .description('check Postgres, Redis, object storage, DuckDB and the config; prints the fix for each failure')
   .option('--json', 'print every check as JSON')
   .action(action(async (ctx, cmd) => (await import('./commands/doctor.js')).doctorCommand(ctx, cmd.opts())));
+
+program
+  .command('serve')
+  .description('serve the HTTP API (data over the current runs, /health, /metrics, /admin/queues) and the dashboard')
+  .option('-p, --port <port>', 'port (default: PORT or api.port, 5000)', positiveWholeNumber)
+  .option('--host <address>', 'listen address (default: CORRENTE_API_HOST or api.host, 127.0.0.1); beyond localhost, admin routes need CORRENTE_API_TOKEN')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  corrente serve                                  http://127.0.0.1:5000/ (dashboard), /docs (OpenAPI)
+  curl http://localhost:5000/health
+  curl 'http://localhost:5000/api/tables/gold/demand_vs_forecast/rows?item_id=eq.1&week_start=gte.2025-01-01&limit=10'`,
+  )
+  .action(
+    action(async (ctx) => (await import('./commands/serve.js')).serveCommand(ctx), {
+      quiet: false,
+      overrides: (cmd) => {
+        const o = cmd.opts<{ port?: number; host?: string }>();
+        return { api: { ...(o.port !== undefined ? { port: o.port } : {}), ...(o.host !== undefined ? { host: o.host } : {}) } };
+      },
+    }),
+  );
 
 program
   .command('transform')
