@@ -4,13 +4,13 @@
  * else writes a table's state (the run store only stores it, see run-store.ts).
  *
  * ```
- *            ┌──────────── retry ◄──────────────┐
- *            ▼                                   │
- *   queued ──► exporting ──► verifying ──► published
- *     │  │      │   ▲ (re-attempt,  │ ▲ (finalize retry)
- *     │  │      │   └─ chunk plan)  │ └─┘
- *     │  ▼      ▼                   ▼
- *     │ skipped failed ◄────────────┘
+ *            ┌── retry ◄── exporting, verifying
+ *            ▼
+ *   queued ──► exporting ◄─► verifying ──► published
+ *     │  │      │  ▲ (re-attempt,  │  ▲ (finalize retry)
+ *     │  │      │  └─ chunk plan)  │  └─┘
+ *     │  ▼      ▼                  ▼
+ *     │ skipped failed ◄───────────┘
  *     └───────► failed
  * ```
  * `published`, `failed` and `skipped` are final: nothing moves a table out of them, so a
@@ -42,9 +42,10 @@ export const TRANSITIONS: Readonly<Record<TableState, readonly TableState[]>> = 
   // exporting -> exporting: the next attempt of a job (or a stalled job resumed), and the
   // chunk plan of a large table; -> queued: a transient failure waits for its retry.
   exporting: ['exporting', 'verifying', 'queued', 'failed'],
-  // verifying -> verifying: a finalize job retried; -> queued: the export job failed after
-  // staging (e.g. queueing the verify job) and is retried.
-  verifying: ['verifying', 'queued', 'published', 'failed'],
+  // verifying -> verifying: a finalize job retried; -> queued / -> exporting: the export
+  // job failed after staging (e.g. queueing the verify job), or its worker died there and
+  // the stalled job runs again: exporting again is what queues the verify job.
+  verifying: ['verifying', 'queued', 'exporting', 'published', 'failed'],
   published: [],
   failed: [],
   skipped: [],
