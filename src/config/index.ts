@@ -1,5 +1,6 @@
 export { loadConfig, type LoadConfigOptions } from './load-config.js';
 export type {
+  ApiConfig,
   Config,
   ConfigInput,
   ExportConfig,

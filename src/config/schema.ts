@@ -171,6 +171,33 @@ export const configSchema = z.strictObject({
       sampleRows: positiveInt.default(5),
     })
     .prefault({}),
+  /** The HTTP backend (`corrente serve`): data over the current gold runs, health, metrics, queue UI. */
+  api: z
+    .strictObject({
+      /** Env: `PORT`. */
+      port: z.number().int().min(0).max(65535).default(5000),
+      /** Env: `CORRENTE_API_HOST`. Listen address; `0.0.0.0` in containers (then admin routes need `token`). */
+      host: z.string().default('127.0.0.1'),
+      /** Env: `CORRENTE_API_TOKEN`. Bearer token for admin routes (queue UI); required when `host` is not loopback. */
+      token: z.string().min(16, 'use at least 16 characters').optional(),
+      /** Largest page a data request may ask for. */
+      maxPageSize: positiveInt.default(10_000),
+      /** Page size when `limit` is not given. */
+      defaultPageSize: positiveInt.default(100),
+      /** How often, at most, the current runs are re-read (ms): a publish is served within this delay. */
+      refreshMs: z.number().int().min(0).default(1000),
+      /** DuckDB memory budget for queries, MB. */
+      memoryMb: positiveInt.default(512),
+      /** DuckDB threads for queries. */
+      threads: positiveInt.default(2),
+      /** Queries run at once; more wait. */
+      connections: positiveInt.default(4),
+      /** Where files of an S3 lake are cached by run id; defaults to `<tmp>/corrente-cache`. */
+      cacheDir: z.string().optional(),
+      /** Size bound of that cache, MB: the least recently used runs that are not current are removed beyond it. */
+      cacheMb: positiveInt.default(4096),
+    })
+    .prefault({}),
   /**
    * Tables `migrate` exports when `--tables` is not given: `schema.table` names or patterns
    * (`core.*`, `core.fact_*`: `*` matches any characters) over the tables, views and
@@ -229,5 +256,6 @@ export type PostgresConfig = Config['postgres'];
 export type RedisConfig = Config['redis'];
 export type ExportConfig = Config['export'];
 export type TransformConfig = Config['transform'];
+export type ApiConfig = Config['api'];
 export type PipelinesConfig = Config['pipelines'];
 export type HistoryConfig = Config['history'];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
 import { memoryNeededMb, openDuckSession, writePgCsvFromParquet } from '../duckdb/index.js';
-import { manifestKey, readManifest, runPrefix, schemaOfManifest, tablePrefix, type Manifest } from '../lake/index.js';
+import { MANIFEST_FILE, manifestKey, placeOfKey, readManifest, runPrefix, schemaOfManifest, tablePrefix, type Manifest } from '../lake/index.js';
 import {
   addPrimaryKeySql,
   buildFingerprintSql,
@@ -194,8 +194,8 @@ async function publishedRuns(store: ObjectStore, bucket: string, table: TableRef
   const out: string[] = [];
   const prefix = tablePrefix(table);
   for await (const o of store.list(bucket, prefix)) {
-    const m = /^run-([^/]+)\/_manifest\.json$/.exec(o.key.slice(prefix.length));
-    if (m) out.push(m[1]!);
+    const place = placeOfKey(o.key);
+    if (place.kind === 'run' && place.tablePrefix === prefix && place.name === MANIFEST_FILE) out.push(place.runId);
   }
   return out.sort();
 }
