@@ -119,6 +119,9 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string, 'string' | 'int' | 'bool
   ['MINIO_REGION', 'storage.s3.region', 'string'],
   ['WORKER_CONCURRENCY', 'worker.concurrency', 'int'],
   ['LOG_LEVEL', 'log.level', 'string'],
+  ['PORT', 'api.port', 'int'],
+  ['CORRENTE_API_HOST', 'api.host', 'string'],
+  ['CORRENTE_API_TOKEN', 'api.token', 'string'],
   ['CORRENTE_DEBUG', 'log.stackTraces', 'bool'],
 ];
 
