@@ -173,11 +173,12 @@ export function registerDataRoutes(app: FastifyInstance, deps: DataRouteDeps): v
 
   app.get<{ Querystring: { limit?: number } }>(
     '/api/demand-vs-forecast/keys',
-    { schema: { summary: 'The item/site pairs of gold.demand_vs_forecast (for pickers)', tags: ['data'], querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 5000 } }, additionalProperties: false } } },
+    { schema: { summary: 'The item/site pairs of gold.demand_vs_forecast, the longest series first (for pickers)', tags: ['data'], querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 5000 } }, additionalProperties: false } } },
     async (req, reply) => {
       const table = await deps.tables.resolve('gold', 'demand_vs_forecast');
       const files = await deps.tables.files('gold', table.manifest);
-      const sql = `SELECT DISTINCT item_id, site_id FROM read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false) ORDER BY item_id, site_id LIMIT ${req.query.limit ?? 5000}`;
+      // The series with the most weeks first: the picker opens on a chart worth reading.
+      const sql = `SELECT item_id, site_id FROM read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false) GROUP BY ALL ORDER BY count(*) DESC, item_id, site_id LIMIT ${req.query.limit ?? 5000}`;
       const result = await timed('demand-vs-forecast-keys', () => deps.pool.query(sql));
       versionHeaders(reply, table.manifest);
       return { run: { runId: table.manifest.runId }, keys: result.rows.map(([item_id, site_id]) => ({ item_id, site_id })) };
