@@ -258,6 +258,28 @@ Examples:
   )
   .action(action(async (ctx, cmd) => (await import('./commands/transform.js')).transformCommand(ctx, cmd.args, cmd.opts()), { quiet: true }));
 
+program
+  .command('publish')
+  .argument('<files...>', 'Parquet or CSV files (or a glob such as out/forecasts-*.parquet)')
+  .description('publish files made outside corrente (e.g. ML forecasts) as a run of a silver or gold table, checked and tested first')
+  .requiredOption('-t, --table <layer.name>', 'the table: silver.<name> or gold.<name>, e.g. gold.fact_forecasts')
+  .addOption(new Option('--format <format>', 'input format (default: csv for .csv files, else parquet)').choices(['parquet', 'csv']))
+  .option('--key <columns>', 'comma-separated key columns: unique, recorded as the primary key (default: the contract\'s)')
+  .option('--json', 'print a machine-readable result')
+  .option('--run-id <id>', 'use this run id')
+  .addHelpText(
+    'after',
+    `
+The contract is the table's model options (transforms/<layer>/<name>.sql or .yml), else the
+columns of its current run: a missing column, a type change, a NULL in a NOT NULL column or
+a failing test is refused, and nothing is published.
+
+Examples:
+  corrente publish out/forecasts.parquet --table gold.fact_forecasts --key forecast_id
+  corrente publish 'out/part-*.csv' --table gold.fact_forecasts --format csv`,
+  )
+  .action(action(async (ctx, cmd) => (await import('./commands/publish.js')).publishCommand(ctx, cmd.args, cmd.opts())));
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

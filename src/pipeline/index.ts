@@ -14,3 +14,4 @@ export { assertInputsPublished, createTransformDeps, planTransform, runTransform
 export { quarantineTableRef, runModel, type ModelOutcome, type RunModelRequest, type TestOutcome, type TransformDeps } from './transform-model.js';
 export { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 export { queryCurrent } from './query-current.js';
+export { publishFiles, PUBLISH_FORMATS, type PublishFilesRequest, type PublishFilesResult, type PublishFormat } from './publish-files.js';

@@ -77,6 +77,8 @@ export interface ModelOutcome {
 
 export interface RunModelRequest {
   def: ModelDef;
+  /** `publish`: the SELECT reads files given to `corrente publish` (recorded in the lineage). @defaultValue 'model' */
+  kind?: 'model' | 'publish';
   runId: string;
   singularTests: readonly SingularTestDef[];
 }
@@ -288,7 +290,7 @@ function buildManifest(
     table: out.table,
     layer: def.layer,
     bucket,
-    source: { database: `corrente transform: ${def.file}`, snapshotTime: times.snapshotTime, estimatedRows: rows },
+    source: { database: `corrente ${lineage.kind === 'publish' ? 'publish' : 'transform'}: ${def.file}`, snapshotTime: times.snapshotTime, estimatedRows: rows },
     columns: out.columns.map((c) => ({
       name: c.name,
       pgType: pgTypeOfLogical(c.type),
@@ -402,7 +404,7 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
     }
     const inputList = [...inputs.values()];
     const lineage: Lineage = {
-      kind: 'model',
+      kind: req.kind ?? 'model',
       model: def.name,
       file: def.file,
       sqlHash: def.sqlHash,
