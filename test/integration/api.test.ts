@@ -10,7 +10,10 @@ import { createApiServer, type ApiServer } from '../../src/api/index.js';
 import { openDuckSession } from '../../src/duckdb/index.js';
 import { currentRun, planTransform, runTransforms } from '../../src/pipeline/index.js';
 import { noopLogger } from '../../src/shared/logger.js';
+import { S3Store } from '../../src/storage/index.js';
 import { shippedTransformsDir } from '../../src/transform/index.js';
+import { startFaultyProxy } from '../helpers/faulty-proxy.js';
+import { startS3Server } from '../helpers/s3-server.js';
 import { createTransformLake, sampleDatabase, type TransformLake } from '../helpers/transform-lake.js';
 
 let t: TransformLake;
@@ -193,6 +196,32 @@ describe('API bad input: a 4xx JSON error, never SQL from the request', () => {
       expect((await fetch(`${url}/health`)).status).toBe(200);
     } finally {
       await empty.close();
+    }
+  });
+
+  it('object storage down while serving: 503 naming it, and back to 200 when it returns', async () => {
+    const s3 = await startS3Server();
+    const proxy = await startFaultyProxy({ target: s3.endpoint });
+    const store = new S3Store({ endpoint: proxy.url, accessKey: s3.accessKey, secretKey: s3.secretKey, region: 'us-east-1', forcePathStyle: true, createBuckets: true });
+    const api = await createApiServer({ config: apiConfig(), store, buckets: t.deps.buckets, logger: noopLogger });
+    try {
+      const url = (await api.listen()).url;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const outage = proxy.outage(6000, 'reset');
+      const down = await fetch(`${url}/health`);
+      expect(down.status).toBe(503);
+      const body = (await down.json()) as any;
+      expect(body.checks.find((c: { name: string }) => c.name === 'lake')).toMatchObject({ ok: false });
+      const data = await fetch(`${url}/api/tables`);
+      expect(data.status).toBe(503);
+      expect(((await data.json()) as any).error.message).toMatch(/object storage|reach/i);
+      await outage;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      await api.close();
+      await store.close();
+      await proxy.close();
+      await s3.close();
     }
   });
 
