@@ -3,8 +3,9 @@
  */
 import { CorrenteError } from '../shared/errors.js';
 import { isTablePattern } from '../shared/table-pattern.js';
-import { formatTableRef, parseTableRef, type TableRef } from '../shared/table-schema.js';
+import { parseTableRef, type TableRef } from '../shared/table-schema.js';
 import type { Config } from './schema.js';
+import { expandSelection, tableSelection } from './table-selection.js';
 
 export interface TableTarget {
   table: TableRef;
@@ -36,27 +37,22 @@ function parseExactName(text: string): TableRef {
 }
 
 /**
- * The tables named on the command line (with their configured options when the config
- * lists them too), or all configured tables when none are named.
+ * The tables named on the command line, with the options the config gives them (their own
+ * `tables:` entry, else the layer of a `tables:` pattern they fit), or all configured
+ * tables when none are named.
+ * @throws CorrenteError `CONFIG_INVALID` for a bad name, or a pattern where one table is meant.
  */
 export function resolveTables(config: Pick<Config, 'tables'>, names?: readonly string[]): TableTarget[] {
-  const configured = configuredTables(config);
   if (!names || names.length === 0) {
+    const configured = configuredTables(config);
     if (configured.length === 0) {
       throw new CorrenteError('CONFIG_INVALID', 'No tables to migrate', { hint: 'Pass --tables schema.table,... or list tables in corrente.yaml' });
     }
     return configured;
   }
-  const seen = new Set<string>();
-  const out: TableTarget[] = [];
-  for (const name of names) {
-    const table = parseExactName(name);
-    const key = formatTableRef(table);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(configured.find((c) => formatTableRef(c.table) === key) ?? { table, layer: 'bronze', columns: {} });
-  }
-  return out;
+  for (const name of names) parseExactName(name);
+  // Exact names only, so no catalog is needed.
+  return expandSelection(tableSelection({ tables: config.tables, exclude: [] }, names), []).targets;
 }
 
 /**

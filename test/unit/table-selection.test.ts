@@ -126,6 +126,12 @@ describe('expandSelection', () => {
     expect(thrown(() => resolveTables({ tables: [] }, ['core.*'])).message).toMatch(/pattern/);
     expect(resolveTables({ tables: [] }, ['core."a*"'])[0]!.table).toEqual({ schema: 'core', name: 'a*' });
   });
+
+  it('one named table (verify, restore) takes its layer from a matching tables: pattern', () => {
+    const tables: Config['tables'] = ['core.*', { name: 'staging.*', layer: 'silver', columns: {} }];
+    expect(resolveTables({ tables }, ['staging.raw'])).toEqual([{ table: ref('staging.raw'), layer: 'silver', columns: {} }]);
+    expect(resolveTables({ tables }, ['other.t'])).toEqual([{ table: ref('other.t'), layer: 'bronze', columns: {} }]);
+  });
 });
 
 describe('did you mean', () => {
