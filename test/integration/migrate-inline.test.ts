@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJobId } from '../../queues/index.js';
 import { createCliSandbox, runCli, spawnCli, TEST_REDIS_URL, type CliResult, type CliSandbox, type RunJson, type SpawnedCli } from '../helpers/cli.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
+import { startS3Server } from '../helpers/s3-server.js';
 
 let db: TestSchema;
 let s: CliSandbox;
@@ -125,5 +126,23 @@ describe('migrate --inline beside a run on the shared queues', () => {
 
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('migrate --inline on S3: one runtime', () => {
+  it('probes the bucket once for the whole run (front-door check and export jobs share one store)', async () => {
+    const s3 = await startS3Server();
+    const sb = await createCliSandbox({ MINIO_ENDPOINT: s3.endpoint, MINIO_ACCESS_KEY: s3.accessKey, MINIO_SECRET_KEY: s3.secretKey });
+    try {
+      const tables = `${db.schema}.own,${db.schema}.other`;
+      const run = okJson<RunJson>(await runCli(['migrate', '--tables', tables, '--inline', '--json'], sb.env, { cwd: sb.cwd, timeoutMs: 90_000 }));
+      expect(run.tables.map((t) => t.state)).toEqual(['published', 'published']);
+      // Before the runtime: one probe up front and one per export job (3 HEADs and 3 write probes here).
+      expect(s3.requests.filter((r) => /^HEAD \/bronze\/?(\?|$)/.test(r))).toHaveLength(1);
+      expect(s3.requests.filter((r) => r.startsWith('PUT /bronze/.corrente-write-probe-'))).toHaveLength(1);
+    } finally {
+      await sb.cleanup();
+      await s3.close();
+    }
   });
 });
