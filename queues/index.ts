@@ -36,3 +36,17 @@ export { createQueues, deleteRunQueues, enqueueChunkedExport, enqueueExports, en
 export { queueRuntime, type QueueRuntime, type ResourceHost } from './queue-runtime.js';
 export { enqueueMigration, type MigrationTarget } from './enqueue-migration.js';
 export { inspectRedis, type RedisHealth } from './redis-health.js';
+export { pipelineJobSchema, pipelineOfSchedulerId, pipelineSchedulerId, pipelineTaskJobId, type PipelineJobData, type PipelineTaskJobData } from './pipeline-jobs.js';
+export {
+  FINAL_RUN_STATES,
+  FINAL_TASK_STATES,
+  PIPELINE_RUN_STATES,
+  PipelineStore,
+  TASK_STATES,
+  type PipelineRunRecord,
+  type PipelineRunState,
+  type RunTrigger,
+  type TaskRecord,
+  type TaskState,
+} from './pipeline-store.js';
+export { intervalRunId, manualRunId, openPipelineRuns, PipelineRuns, type TaskChange, type TriggerOutcome, type TriggerResult } from './pipeline-runs.js';

@@ -19,6 +19,7 @@ import {
   type VerifyJobData,
 } from './jobs.js';
 import { SHARED_QUEUE_NAMES, type QueueNames } from './names.js';
+import type { PipelineJobData } from './pipeline-jobs.js';
 
 /** Retry and retention policy shared by all jobs. */
 export interface JobPolicy {
@@ -46,6 +47,8 @@ export interface CorrenteQueues {
   verify: Queue<VerifyJobData | FinalizeJobData>;
   /** Recurring migrations (BullMQ job schedulers). */
   schedule: Queue<ScheduleJobData>;
+  /** Pipeline triggers (fired by job schedulers) and pipeline tasks. */
+  pipeline: Queue<PipelineJobData>;
   flows: FlowProducer;
   policy: JobPolicy;
   close(): Promise<void>;
@@ -60,6 +63,7 @@ export function createQueues(connection: Redis, prefix: string, policy: JobPolic
   const exportQ = new Queue<ExportJobData>(names.export, opts);
   const verifyQ = new Queue<VerifyJobData | FinalizeJobData>(names.verify, opts);
   const scheduleQ = new Queue<ScheduleJobData>(names.schedule, opts);
+  const pipelineQ = new Queue<PipelineJobData>(names.pipeline, opts);
   const flows = new FlowProducer({ connection, prefix });
   let closing: Promise<void> | undefined;
   return {
@@ -67,9 +71,10 @@ export function createQueues(connection: Redis, prefix: string, policy: JobPolic
     export: exportQ,
     verify: verifyQ,
     schedule: scheduleQ,
+    pipeline: pipelineQ,
     flows,
     policy,
-    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), scheduleQ.close(), flows.close()]).then(() => undefined)),
+    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), scheduleQ.close(), pipelineQ.close(), flows.close()]).then(() => undefined)),
   };
 }
 

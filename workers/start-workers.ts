@@ -7,6 +7,7 @@ import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
 import { CorrenteError } from '../src/shared/errors.js';
 import { queueRuntime, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
+import { createPipelineProcessor } from './pipeline-processor.js';
 import { createScheduleProcessor } from './schedule-processor.js';
 import { JobSlots } from './job-slots.js';
 import { createVerifyProcessor } from './verify-processor.js';
@@ -20,7 +21,15 @@ export interface StartWorkersOptions {
    * enqueue, and are not counted). @defaultValue `config.worker.concurrency`
    */
   concurrency?: number;
+  /** The environment pipeline `command` tasks start from. @defaultValue this process's */
+  commandEnv?: Readonly<Record<string, string | undefined>>;
 }
+
+/**
+ * Pipeline tasks apply their own `timeout` (which may exceed `worker.jobTimeoutMinutes`), so
+ * the guard's timeout on the pipeline queue is only a backstop: the longest a timer can wait.
+ */
+const PIPELINE_GUARD_MS = 2_147_000_000;
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -54,7 +63,7 @@ function guard<T, R>(fn: Processor<T, R>, shutdown: AbortSignal, timeoutMs: numb
 
 export async function startWorkers(ctx: WorkerContext, options: StartWorkersOptions = {}): Promise<RunningWorkers> {
   const { config } = ctx;
-  const names = options.queues ?? ['export', 'verify', 'schedule'];
+  const names = options.queues ?? ['export', 'verify', 'schedule', 'pipeline'];
   const concurrency = options.concurrency ?? config.worker.concurrency;
   const shutdown = new AbortController();
   const timeoutMs = config.worker.jobTimeoutMinutes * 60_000;
@@ -73,15 +82,24 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
   for (const name of names) {
     // Its own connection (a Worker blocks on it), owned by the runtime: closed after the workers.
     const connection = await queueRuntime(ctx.runtime).connection(`redis of the ${ctx.queues.names[name]} worker`);
-    const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : createScheduleProcessor(ctx);
-    const guarded = guard(processor as Processor, shutdown.signal, timeoutMs);
-    const worker = new Worker(ctx.queues.names[name], name === 'schedule' ? guarded : slots.wrap(guarded), { ...base, connection });
+    const processor =
+      name === 'export'
+        ? createExportProcessor(ctx)
+        : name === 'verify'
+          ? createVerifyProcessor(ctx)
+          : name === 'pipeline'
+            ? createPipelineProcessor(ctx, { baseEnv: options.commandEnv ?? process.env })
+            : createScheduleProcessor(ctx);
+    const guarded = guard(processor as Processor, shutdown.signal, name === 'pipeline' ? PIPELINE_GUARD_MS : timeoutMs);
+    // Schedule firings only enqueue, and pipeline tasks mostly wait for export jobs: counting
+    // them against the export/verify slots could starve the jobs they wait for.
+    const worker = new Worker(ctx.queues.names[name], name === 'schedule' || name === 'pipeline' ? guarded : slots.wrap(guarded), { ...base, connection });
     worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
     worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));
     worker.on('completed', (job) => ctx.logger.debug({ queue: name, jobId: job.id }, 'job completed'));
     workers.push(worker);
   }
-  slots.attach(workers.filter((w) => w.name !== ctx.queues.names.schedule));
+  slots.attach(workers.filter((w) => w.name !== ctx.queues.names.schedule && w.name !== ctx.queues.names.pipeline));
   let closing: Promise<void> | undefined;
   const running: RunningWorkers = {
     workers,

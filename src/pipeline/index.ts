@@ -8,10 +8,12 @@ export { currentManifest, verifyPublished, type PublishedCheck, type VerifyPubli
 export { queryPublished, type PublishedSummary } from './query-published.js';
 export { collectGarbage, type BucketUploads, type GarbageOptions, type GarbageReport, type KeptNote, type RemovalReason, type RemovedRun, type TableGarbage } from './collect-garbage.js';
 export { restoreTable, type RestoreDeps, type RestoreRequest, type RestoreResult } from './restore-table.js';
-export { checkDuckdb, checkPostgres, checkStorage, type CheckResult, type CheckStatus } from './doctor-checks.js';
 export { CATALOG_FILE, currentTablesByLayer, defaultCacheDir, findCurrentTable, openLakeQuery, refreshLocalCatalog, type LakeQueryOptions, type LayerBuckets, type LayerTable } from './lake-catalog.js';
 export { assertInputsPublished, createTransformDeps, planTransform, runTransforms, type TransformPlan, type TransformRunOptions, type TransformRunResult } from './transform-run.js';
 export { quarantineTableRef, runModel, type ModelOutcome, type RunModelRequest, type TestOutcome, type TransformDeps } from './transform-model.js';
 export { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 export { queryCurrent } from './query-current.js';
+export { checkDuckdb, checkPostgres, checkStorage, type CheckResult, type CheckStatus } from './doctor-checks.js';
+export { commandLogOf, runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
+export { postWebhook, type PostWebhookOptions, type WebhookResult } from './post-webhook.js';
 export { publishFiles, PUBLISH_FORMATS, type PublishFilesRequest, type PublishFilesResult, type PublishFormat } from './publish-files.js';

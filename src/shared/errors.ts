@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'MODEL_FAILED',
   /** A data test with severity `error` found failing rows: nothing was published. */
   'DATA_TEST_FAILED',
+  /** A pipeline task failed: a command exited non-zero, an export or a model of the task did not publish. */
+  'TASK_FAILED',
   'ABORTED',
   'INTERNAL',
 ] as const;

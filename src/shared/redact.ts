@@ -23,3 +23,17 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
   }
   return out;
 }
+
+/**
+ * A webhook URL fit for logs: scheme and host only. Webhook paths and query strings are
+ * usually the secret itself (Slack, Teams, `?token=`), and user:password may sit before the host.
+ */
+export function redactWebhookUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const hidden = u.pathname !== '/' || u.search !== '' || u.username !== '' ? '/***' : '/';
+    return `${u.protocol}//${u.host}${hidden}`;
+  } catch {
+    return '***';
+  }
+}

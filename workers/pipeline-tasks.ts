@@ -1,0 +1,167 @@
+/**
+ * What each pipeline task kind does, given the worker's context. Every kind honours the
+ * signal (timeout, cancel, shutdown) and throws on failure; what it returns is recorded
+ * on the task.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { resolve } from 'node:path';
+import type { PipelineTask } from '../src/config/index.js';
+import { tableSelection } from '../src/config/index.js';
+import { newRunId } from '../src/lake/index.js';
+import { collectGarbage, createTransformDeps, planTransform, resolveSelection, runCommand, runTransforms } from '../src/pipeline/index.js';
+import { CorrenteError } from '../src/shared/errors.js';
+import { formatTableRef } from '../src/shared/table-schema.js';
+import { enqueueMigration, exportJobId, isRunFinished, verifyJobId, type PipelineRunRecord, type PipelineRuns } from '../queues/index.js';
+import type { WorkerContext } from './worker-context.js';
+
+/** What a finished task reports. */
+export interface TaskOutcome {
+  rows?: number;
+  detail: string;
+  /** Captured output (command tasks). */
+  log?: string;
+}
+
+export interface TaskCall {
+  ctx: WorkerContext;
+  runs: PipelineRuns;
+  run: PipelineRunRecord;
+  task: string;
+  def: PipelineTask;
+  signal: AbortSignal;
+  /** The worker process's environment, the base of a command's (the edge passes it in). */
+  baseEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/** Runs one task attempt. */
+export async function executeTask(call: TaskCall): Promise<TaskOutcome> {
+  const { def } = call;
+  switch (def.kind) {
+    case 'export':
+      return exportTask(call, def);
+    case 'transform':
+      return transformTask(call, def);
+    case 'command':
+      return commandTask(call, def);
+    case 'gc':
+      return gcTask(call, def);
+    case 'publish':
+      throw new CorrenteError('CONFIG_INVALID', `Pipeline ${call.run.pipeline}, task ${call.task}: the publish task kind is not available in this version`, {
+        option: `pipelines.${call.run.pipeline}.tasks.${call.task}.kind`,
+        hint: 'Run `corrente publish` from a command task instead, e.g. command: "corrente publish out/*.parquet --table gold.fact_forecasts"',
+      });
+  }
+}
+
+/** Every lake location a command may need, as environment variables. */
+function lakeEnv(call: TaskCall): Record<string, string> {
+  const s = call.ctx.config.storage;
+  const env: Record<string, string> = {
+    CORRENTE_STORAGE: s.kind,
+    CORRENTE_BUCKET_BRONZE: s.buckets.bronze,
+    CORRENTE_BUCKET_SILVER: s.buckets.silver,
+    CORRENTE_BUCKET_GOLD: s.buckets.gold,
+  };
+  if (s.kind === 'local') env.CORRENTE_LAKE = resolve(s.lakeDir);
+  else if (s.s3.endpoint) {
+    env.CORRENTE_LAKE = s.s3.endpoint;
+    env.CORRENTE_S3_ENDPOINT = s.s3.endpoint;
+  }
+  return env;
+}
+
+async function commandTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'command' }>): Promise<TaskOutcome> {
+  const { run, task } = call;
+  const env = {
+    ...call.baseEnv,
+    ...def.env,
+    ...lakeEnv(call),
+    CORRENTE_PIPELINE: run.pipeline,
+    CORRENTE_RUN_ID: run.runId,
+    CORRENTE_TASK: task,
+    CORRENTE_TRIGGER: run.trigger,
+    CORRENTE_INTERVAL_START: run.interval?.start ?? '',
+    CORRENTE_INTERVAL_END: run.interval?.end ?? '',
+  };
+  const result = await runCommand({
+    command: def.command,
+    ...(def.cwd ? { cwd: def.cwd } : {}),
+    env,
+    signal: call.signal,
+    maxLogBytes: call.ctx.config.history.logBytes,
+  });
+  return { detail: `exit 0 in ${result.seconds.toFixed(1)} s, ${result.outputBytes} bytes of output`, log: result.log };
+}
+
+async function exportTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'export' }>): Promise<TaskOutcome> {
+  const { ctx, runs, run, task, signal } = call;
+  const lakeRunId = await runs.lakeRunIdOf(run.runId, task, () => newRunId({ kind: 'pipeline' }));
+  const { targets } = await resolveSelection(ctx.pool, ctx.config.postgres.url, tableSelection(ctx.config, def.tables));
+  // `mode: full` exports incremental tables in full; `incremental` lets each table's own `incremental:` decide.
+  const options = (def.mode === 'full' ? { fullRefresh: true } : {}) as Parameters<typeof enqueueMigration>[4];
+  await enqueueMigration(ctx.queues, ctx.runs, lakeRunId, targets, options);
+  let rows = 0;
+  for (;;) {
+    if (signal.aborted) {
+      // Exports not started yet never will; one already running publishes whole or not at all.
+      for (const t of targets) {
+        await ctx.queues.export.remove(exportJobId(lakeRunId, t.table)).catch(() => 0);
+        await ctx.queues.verify.remove(verifyJobId(lakeRunId, t.table)).catch(() => 0);
+      }
+      signal.throwIfAborted();
+    }
+    const status = await ctx.runs.get(lakeRunId);
+    if (status) {
+      const now = status.tables.reduce((n, t) => n + t.rows, 0);
+      if (now !== rows) {
+        rows = now;
+        await runs.taskProgress(run.runId, task, { rows, detail: `export run ${lakeRunId}` }).catch(() => {});
+      }
+      if (isRunFinished(status)) {
+        const bad = status.tables.filter((t) => t.state !== 'published');
+        if (bad.length > 0) {
+          const first = bad[0]!;
+          throw new CorrenteError('TASK_FAILED', `Export of ${formatTableRef(first.table)} ${first.state}${first.error ? `: ${first.error.message}` : ''}${bad.length > 1 ? ` (and ${bad.length - 1} more table(s))` : ''}`, {
+            runId: lakeRunId,
+            hint: `See \`corrente status ${lakeRunId}\``,
+            retryable: true,
+          });
+        }
+        return { rows, detail: `${status.tables.length} table(s) published by export run ${lakeRunId}` };
+      }
+    }
+    await sleep(250);
+  }
+}
+
+async function transformTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'transform' }>): Promise<TaskOutcome> {
+  const { ctx, runs, run, task, signal } = call;
+  const plan = planTransform(ctx.config.transform.dir, def.select);
+  if (plan.models.length === 0) return { detail: 'no model selected' };
+  const lakeRunId = await runs.lakeRunIdOf(run.runId, task, () => newRunId({ kind: 'pipeline' }));
+  const result = await runTransforms(createTransformDeps(ctx.store, ctx.config, ctx.logger), plan, { runId: lakeRunId, signal });
+  const published = result.models.filter((m) => m.status === 'published');
+  const rows = published.reduce((n, m) => n + (m.rows ?? 0), 0);
+  const bad = result.models.find((m) => m.status !== 'published');
+  if (bad) {
+    throw new CorrenteError('TASK_FAILED', `Model ${bad.layer}.${bad.model} ${bad.status}${bad.error ? `: ${bad.error}` : ''}`, {
+      runId: lakeRunId,
+      hint: `${published.length} of ${result.models.length} model(s) published; the others keep their previous run`,
+      retryable: true,
+    });
+  }
+  return { rows, detail: `${published.length} model(s) published by transform run ${lakeRunId}` };
+}
+
+async function gcTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'gc' }>): Promise<TaskOutcome> {
+  const { ctx, signal } = call;
+  const buckets = [...new Set(Object.values(ctx.config.storage.buckets))];
+  const report = await collectGarbage(ctx.store, buckets, {
+    keepRuns: def.keep ?? ctx.config.export.keepRuns,
+    olderThanMs: def.olderThanHours * 3_600_000,
+    signal,
+    logger: ctx.logger,
+  });
+  const removed = report.tables.reduce((n, t) => n + t.removed.length, 0);
+  return { detail: `${removed} run(s) removed` };
+}
