@@ -62,14 +62,15 @@ describe('dashboard', () => {
       await page.goto(base);
       await page.waitForSelector('#tables tbody tr');
       expect(await page.locator('#tables tbody').innerText()).toContain('gold.demand_vs_forecast');
-      await page.waitForFunction(() => (document.querySelector('#chart') as HTMLElement).dataset.series !== '');
+      // (Page-side code as strings: the test is compiled without the DOM library.)
+      await page.waitForFunction(`document.querySelector('#chart').dataset.series !== ''`);
       const first = await page.locator('#chart').getAttribute('data-series');
       expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
       expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBeGreaterThan(0);
       const items = await page.locator('#item option').allTextContents();
       expect(items.length).toBeGreaterThan(1);
       await page.selectOption('#item', items[1]!);
-      await page.waitForFunction((before) => (document.querySelector('#chart') as HTMLElement).dataset.series !== before, first);
+      await page.waitForFunction(`document.querySelector('#chart').dataset.series !== ${JSON.stringify(first)}`);
       expect(await page.locator('#chart').getAttribute('data-series')).toMatch(new RegExp(`^${items[1]}-`));
       expect(await page.locator('#dag').innerText()).toContain('flowchart LR');
       await mkdir(ARTIFACTS, { recursive: true });
