@@ -81,7 +81,7 @@ describe('usage errors: one line on stderr, exit 2', () => {
     { name: 'too many arguments', args: ['status', 'a', 'b'], patterns: [/too many arguments/] },
     { name: 'no command at all', args: [], patterns: ['no command given', 'migrate, worker'] },
   ];
-  it.each(cases)('$name', async ({ args, patterns }) => {
+  it.concurrent.each(cases)('$name', async ({ args, patterns }) => {
     const s = await sandbox();
     const r = await runCli(args, s.env, { cwd: s.cwd });
     expectCleanFailure(r, 2, patterns);

@@ -101,7 +101,8 @@ describe('tables: and exclude: in the config', () => {
   });
 });
 
-describe('mistakes', () => {
+// Independent CLI runs that fail fast: run them side by side.
+describe.concurrent('mistakes', () => {
   it('a pattern matching nothing: exit 2 naming it, nothing queued', async () => {
     const box = await sandbox();
     const r = await runCli(['migrate', '--tables', `${s}.nothing_*`, '--inline'], box.env, { cwd: box.cwd });
