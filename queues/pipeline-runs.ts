@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { taskOrder, type Interval, type PipelineConfig } from '../src/config/index.js';
 import { closestNames } from '../src/shared/closest-names.js';
 import { CorrenteError } from '../src/shared/errors.js';
@@ -393,7 +394,7 @@ function downstream(run: PipelineRunRecord, task: string): string[] {
 
 /** The pipeline runs of a process: its Redis connection and shared `pipeline` queue (see queueRuntime). */
 export async function openPipelineRuns(
-  q: { redis(): Promise<import('ioredis').Redis>; queues(): Promise<{ pipeline: Queue<PipelineJobData> }> },
+  q: { redis(): Promise<Redis>; queues(): Promise<{ pipeline: Queue<PipelineJobData> }> },
   config: { redis: { prefix: string }; history: { days: number }; pipelines: Readonly<Record<string, PipelineConfig>> },
   logger?: Logger,
 ): Promise<PipelineRuns> {

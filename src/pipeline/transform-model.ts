@@ -6,7 +6,6 @@
  * `<layer>/_quarantine_<model>` instead, published with the same run id.
  */
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExportConfig, TransformConfig } from '../config/index.js';
 import {
