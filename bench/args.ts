@@ -11,6 +11,7 @@ export const MEASUREMENTS = [
   'corrente-local+verify',
   'corrente-s3',
   'scaling',
+  'restore',
 ] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
 

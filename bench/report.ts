@@ -9,6 +9,7 @@ import type { BenchArgs } from './args.js';
 import type { CodeSnapshot } from './code-snapshot.js';
 import type { Dataset } from './dataset.js';
 import { REPO_ROOT, RESULTS_DIR } from './paths.js';
+import { RESTORE_LABEL, RESTORE_LIMIT_LABEL } from './measure-restore.js';
 import type { Measurement } from './types.js';
 
 export interface TargetResult {
@@ -78,6 +79,12 @@ export function evaluateTargets(ms: Measurement[]): TargetResult[] {
   // The source checksums run beside the COPY, so verification also slows the export
   // itself: compare the whole verified run with the unverified export.
   const adds = verify?.seconds && local?.seconds ? (verify.seconds / local.seconds - 1) * 100 : null;
+  const restore = ms.find((m) => m.label === RESTORE_LABEL && !m.error);
+  const restoreLimit = ms.find((m) => m.label === RESTORE_LIMIT_LABEL && !m.error);
+  const xCopyIn = restore?.rowsPerSecond && restoreLimit?.rowsPerSecond ? restore.rowsPerSecond / restoreLimit.rowsPerSecond : null;
+  t('restore >= 0.5 x psql \\copy FROM', 0.5, xCopyIn, false,
+    xCopyIn === null ? 'restore' : `${fmt(xCopyIn)} x (${rate(restore?.rowsPerSecond)} vs ${rate(restoreLimit?.rowsPerSecond)} rows/s)`);
+
   t('verification adds <= 35%', 35, adds, true,
     adds === null ? 'corrente-local and corrente-local+verify' : `+${fmt(adds, 1)}% (export+verify ${fmt(verify?.seconds)} s vs export alone ${fmt(local?.seconds)} s; the verify job itself ${fmt(verify?.details.verifySeconds as number)} s)`);
   return out;

@@ -17,6 +17,7 @@ import { deleteActivePrefixes, measureCorrenteLocal, measureCorrenteS3, measureS
 import { measureDuckdbRef } from './measure-duckdb-ref.js';
 import { measureLimit } from './measure-limit.js';
 import { measureNaive } from './measure-naive.js';
+import { measureRestore } from './measure-restore.js';
 import { ChildFailedError, killAllChildren } from './proc.js';
 import { openRedis } from './redis.js';
 import { buildResult, captureGit, computeRatios, evaluateTargets, markdownTable, targetLines, writeResult } from './report.js';
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
   try {
     log(`rows ${args.rows.toLocaleString('en-US')}; measurements: ${args.only.join(', ')}`);
     dataset = await ensureDataset(args.database, args.rows);
-    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling');
+    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling' || m === 'restore');
     code = needsCli ? snapshotDist() : null;
     if (code) log(`running corrente from a private copy of dist/ built ${code.builtAt} (hash ${code.hash})`);
     const ctx: CorrenteContext = { databaseUrl: args.database, redis, cliPath: code?.cliPath ?? '' };
@@ -78,6 +79,7 @@ async function main(): Promise<number> {
       'corrente-local': async () => [await measureCorrenteLocal(ctx, false)],
       'corrente-local+verify': async () => [await measureCorrenteLocal(ctx, true)],
       'corrente-s3': async () => [await measureCorrenteS3(ctx)],
+      restore: async () => measureRestore(args.database, ctx.cliPath, redis, args.rows),
       scaling: async () => {
         const out: Measurement[] = [];
         for (const w of args.workers) {

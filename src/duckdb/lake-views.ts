@@ -9,6 +9,7 @@
  * SELECT * FROM bronze.fact_demand_daily;        -- the same, when unambiguous
  * ```
  */
+import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { quoteIdent, quoteLiteral, type LogicalType, type TableRef } from '../shared/table-schema.js';
 import { duckType } from './csv-to-parquet.js';
@@ -72,7 +73,7 @@ export async function openLakeSession(views: readonly LakeView[], options: { mem
  * the old catalog or the new one, and a reader holding the old file open keeps it.
  */
 export async function writeCatalogFile(path: string, views: readonly LakeView[]): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const session = await openDuckSession({ path: temp, memoryMb: 64, threads: 1 });
     try {
