@@ -4,6 +4,7 @@
  */
 import type { TableRef } from '../src/shared/table-schema.js';
 import { enqueueExports, type CorrenteQueues, type EnqueuedExport, type EnqueueExportsOptions } from './queues.js';
+import type { ExportJobData } from './jobs.js';
 import { TableRun } from './run-lifecycle.js';
 import type { RunStore } from './run-store.js';
 
@@ -11,6 +12,13 @@ export interface MigrationTarget {
   table: TableRef;
   layer: 'bronze' | 'silver' | 'gold';
   columns: Record<string, { as: 'text' }>;
+  /** `tables[].incremental` (see `ExportJobData.incremental`). */
+  incremental?: ExportJobData['incremental'];
+}
+
+export interface MigrationOptions extends EnqueueExportsOptions {
+  /** Export incremental tables in full (`--full-refresh`). */
+  fullRefresh?: boolean;
 }
 
 export async function enqueueMigration(
@@ -18,13 +26,20 @@ export async function enqueueMigration(
   runs: RunStore,
   runId: string,
   targets: readonly MigrationTarget[],
-  options: EnqueueExportsOptions = {},
+  options: MigrationOptions = {},
 ): Promise<EnqueuedExport[]> {
   await runs.createRun(runId, targets.map((t) => t.table));
   const enqueued = await enqueueExports(
     queues,
-    targets.map((t) => ({ runId, table: t.table, layer: t.layer, ...(Object.keys(t.columns).length ? { columns: t.columns } : {}) })),
-    options,
+    targets.map((t) => ({
+      runId,
+      table: t.table,
+      layer: t.layer,
+      ...(Object.keys(t.columns).length ? { columns: t.columns } : {}),
+      ...(t.incremental ? { incremental: t.incremental } : {}),
+      ...(options.fullRefresh && t.incremental ? { fullRefresh: true } : {}),
+    })),
+    options.alsoHeldBy ? { alsoHeldBy: options.alsoHeldBy } : {},
   );
   for (const e of enqueued.filter((x) => !x.added && x.existingRunId !== runId)) {
     await new TableRun(runs, runId, e.table).skipped(e.existingRunId);

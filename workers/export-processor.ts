@@ -21,7 +21,14 @@ export function createExportProcessor(ctx: WorkerContext) {
     const table = formatTableRef(data.table);
     const log = ctx.logger.child({ runId: data.runId, table, jobId: job.id, attempt: job.attemptsMade + 1, ...(data.chunk ? { chunk: data.chunk.index } : {}) });
     const deps = exportDepsOf(ctx, log);
-    const req = { runId: data.runId, table: data.table, layer: data.layer, ...(data.columns ? { columns: data.columns } : {}) };
+    const req = {
+      runId: data.runId,
+      table: data.table,
+      layer: data.layer,
+      ...(data.columns ? { columns: data.columns } : {}),
+      ...(data.incremental ? { incremental: data.incremental } : {}),
+      ...(data.fullRefresh ? { fullRefresh: true } : {}),
+    };
     const run = new TableRun(ctx.runs, data.runId, data.table);
     let pending: Promise<unknown> = Promise.resolve();
     const onProgress = (p: ExportProgress): void => {

@@ -23,6 +23,8 @@ export interface MigrateFlags {
   inline?: boolean;
   json?: boolean;
   runId?: string;
+  /** Export tables configured with `incremental:` in full, restarting their increments. */
+  fullRefresh?: boolean;
 }
 
 /** Returns the process exit code. */
@@ -55,7 +57,7 @@ export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promi
   const queues = flags.inline ? await q.runQueues(runId) : shared;
   const runs = await q.runs();
   // On its own queues, an inline run still skips a table a shared run is exporting.
-  const enqueued = await enqueueMigration(queues, runs, runId, targets, flags.inline ? { alsoHeldBy: shared } : {});
+  const enqueued = await enqueueMigration(queues, runs, runId, targets, { ...(flags.inline ? { alsoHeldBy: shared } : {}), ...(flags.fullRefresh ? { fullRefresh: true } : {}) });
   const human = flags.json ? process.stderr : process.stdout;
   human.write(`run ${runId}: ${enqueued.filter((e) => e.added).length} table(s) queued${enqueued.some((e) => !e.added) ? `, ${enqueued.filter((e) => !e.added).length} already in progress` : ''}\n`);
   if (!flags.wait && !flags.inline) {

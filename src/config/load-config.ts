@@ -172,8 +172,19 @@ function convert(name: string, raw: string, type: 'string' | 'int' | 'bool'): un
   });
 }
 
+/**
+ * The issue to report. A union (a `tables:` entry is a name or an object) fails as a whole;
+ * the branch of the right type holds the real problem, with its full path.
+ */
+function innermostIssue(issue: ZodError['issues'][number]): ZodError['issues'][number] {
+  if (issue.code !== 'invalid_union') return issue;
+  const branch = issue.errors.find((issues) => issues.length > 0 && !(issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0));
+  const inner = branch?.[0];
+  return inner ? innermostIssue({ ...inner, path: [...issue.path, ...inner.path] }) : issue;
+}
+
 function configError(error: ZodError, file: string | undefined): CorrenteError {
-  const issue = error.issues[0]!;
+  const issue = innermostIssue(error.issues[0]!);
   const path = issue.path.join('.');
   const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
   const where = file ? ` (in ${file} or the environment)` : '';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { TEXT_CHECKSUMS } from '../shared/fingerprint.js';
+import { incrementalConfigSchema } from './incremental.js';
 import { alertsSchema, historySchema, pipelinesSchema } from './pipeline-schema.js';
 
 const positiveInt = z.number().int().positive();
@@ -23,6 +24,12 @@ export const tableConfigSchema = z.strictObject({
   layer: z.enum(['bronze', 'silver', 'gold']).default('bronze'),
   /** Column overrides by exact column name. */
   columns: z.record(z.string(), columnOverrideSchema).default({}),
+  /**
+   * Export only what changed since the last published run: `{ column: updated_at, overlap: 10m }`
+   * or `{ mode: xmin }`, with optional `deletes: keydiff` and `fullEvery: 7d` (README,
+   * "Incremental export"). Absent: every run is a full export.
+   */
+  incremental: incrementalConfigSchema.optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -55,13 +55,20 @@ export function tableSelection(config: Pick<Config, 'tables' | 'exclude'>, names
     configuredEntries.push({ selector, layer: entry.layer });
     if (selector.exact) {
       const key = formatTableRef(selector.exact);
-      if (!configured.has(key)) configured.set(key, { table: selector.exact, layer: entry.layer, columns: { ...entry.columns } });
+      const incremental = typeof t === 'string' ? undefined : t.incremental;
+      if (!configured.has(key)) configured.set(key, { table: selector.exact, layer: entry.layer, columns: { ...entry.columns }, ...(incremental ? { incremental } : {}) });
       return;
     }
     if (Object.keys(entry.columns).length > 0) {
       throw new CorrenteError('CONFIG_INVALID', `tables[${i}] (${entry.name}): column overrides need an exact table name, not a pattern`, {
         option: `tables[${i}].columns`,
         hint: `List the table itself with its columns, e.g. - name: ${entry.name.replace(/\*/g, 'my_table')}`,
+      });
+    }
+    if (typeof t !== 'string' && t.incremental) {
+      throw new CorrenteError('CONFIG_INVALID', `tables[${i}] (${entry.name}): incremental export needs an exact table name, not a pattern`, {
+        option: `tables[${i}].incremental`,
+        hint: `List each incremental table by name, e.g. - name: ${entry.name.replace(/\*/g, 'my_table')}`,
       });
     }
     configuredPatterns.push({ selector, layer: entry.layer });

@@ -4,6 +4,7 @@
 import { CorrenteError } from '../shared/errors.js';
 import { isTablePattern } from '../shared/table-pattern.js';
 import { parseTableRef, type TableRef } from '../shared/table-schema.js';
+import type { IncrementalConfig } from './incremental.js';
 import type { Config } from './schema.js';
 import { expandSelection, tableSelection } from './table-selection.js';
 
@@ -11,6 +12,8 @@ export interface TableTarget {
   table: TableRef;
   layer: 'bronze' | 'silver' | 'gold';
   columns: Record<string, { as: 'text' }>;
+  /** Set when the table is exported incrementally (`tables[].incremental`). */
+  incremental?: IncrementalConfig;
 }
 
 /**
@@ -22,7 +25,7 @@ export function configuredTables(config: Pick<Config, 'tables'>): TableTarget[] 
   return config.tables.map((t) =>
     typeof t === 'string'
       ? { table: parseExactName(t), layer: 'bronze' as const, columns: {} }
-      : { table: parseExactName(t.name), layer: t.layer, columns: { ...t.columns } },
+      : { table: parseExactName(t.name), layer: t.layer, columns: { ...t.columns }, ...(t.incremental ? { incremental: t.incremental } : {}) },
   );
 }
 

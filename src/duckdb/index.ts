@@ -2,7 +2,8 @@ export { openDuckSession, type DuckSession, type DuckSessionOptions } from './du
 export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFromCsv, type ParquetWriteOptions } from './csv-to-parquet.js';
 export { buildParquetFingerprintSql, fingerprintParquet } from './parquet-fingerprint.js';
 export { buildParquetToPgCsvSql, pgTextExpr, writePgCsvFromParquet } from './parquet-to-pg-csv.js';
-export { lakeViewStatements, openLakeSession, viewNames, writeCatalogFile, type LakeView } from './lake-views.js';
-export { openQueryPool, type QueryPool, type QueryPoolOptions, type QueryResult } from './query-pool.js';
 export { logicalTypeOfDuck, pgTypeOfLogical, storedDuckType } from './duck-types.js';
 export { countParquet, describeQuery, parquetRelation, writeQueryToParquet, type QueryParquetOptions, type WrittenFile } from './query-to-parquet.js';
+export { lakeViewStatements, openLakeSession, viewNames, writeCatalogFile, type LakeView } from './lake-views.js';
+export { openQueryPool, type QueryPool, type QueryPoolOptions, type QueryResult } from './query-pool.js';
+export { latestRowsSql, liveKeysSql, type StateLayer } from './lake-state-sql.js';

@@ -5,7 +5,7 @@
  *
  * Rules, per table (`<schema>/<table>/`):
  * - every run named by `_current.json` (its `runId`, and the runs of its `manifestKey`
- *   and `files`) is never removed;
+ *   and `files`, and every incremental run in its `increments`) is never removed;
  * - the newest `keepRuns` published runs (with `_manifest.json`) are kept, ordered by the
  *   manifests' `timings.publishedAt` (by run id when one of them lacks it); the current
  *   run counts among them, or is kept in addition when it is older; other published runs
@@ -34,10 +34,24 @@ export interface GcPlanOptions {
 }
 
 /**
- * Text of the JSON objects read for planning, by key. A key absent from the map was not
- * found (deleted since the listing, or never read).
+ * What planning needs from one JSON object, reduced by {@link gcFact} as it is read, so a
+ * bucket's facts stay small however large its manifests are.
  */
-export type GcFacts = ReadonlyMap<string, string>;
+export type GcFact =
+  /** `_current.json`: the runs it protects, or why it cannot be used. */
+  | { kind: 'pointer'; runId: string; protects: string[] }
+  | { kind: 'pointer'; error: string }
+  /** `_manifest.json`: when it was published, or why it cannot be read. */
+  | { kind: 'manifest'; publishedAt: number | undefined }
+  | { kind: 'manifest'; error: string }
+  /** Any other JSON object of a run: the newest time it records. */
+  | { kind: 'times'; newest: number | undefined };
+
+/**
+ * Facts by key for the keys {@link gcFactKeys} named. A key absent from the map was not
+ * found (deleted since the listing).
+ */
+export type GcFacts = ReadonlyMap<string, GcFact>;
 
 export type RemovalReason = 'superseded' | 'unfinished';
 
@@ -169,14 +183,37 @@ export function parsePointer(text: string | undefined): { pointer?: CurrentPoint
   return { pointer: parsed.data };
 }
 
-/** Every run a pointer protects: its run id, and the runs of its manifest key and files. */
+/**
+ * Every run a pointer protects: its run id, the runs of its manifest key and files, and
+ * every increment applied on top of it (with their files and tombstones).
+ */
 export function pointerRuns(prefix: string, pointer: CurrentPointer): Set<string> {
-  const runs = new Set([pointer.runId]);
-  for (const key of [pointer.manifestKey, ...pointer.files]) {
+  const runs = new Set([pointer.runId, ...(pointer.increments ?? []).map((i) => i.runId)]);
+  const incrementKeys = (pointer.increments ?? []).flatMap((i) => [i.manifestKey, ...i.files, ...(i.tombstones ?? [])]);
+  for (const key of [pointer.manifestKey, ...pointer.files, ...incrementKeys]) {
     const place = placeOfKey(key);
     if (place.kind === 'run' && place.tablePrefix === prefix) runs.add(place.runId);
   }
   return runs;
+}
+
+/** Reduces the text of an object read for planning (see {@link gcFactKeys}) to its fact. */
+export function gcFact(key: string, text: string): GcFact {
+  const place = placeOfKey(key);
+  if (place.kind === 'current') {
+    const { pointer, error } = parsePointer(text);
+    return pointer ? { kind: 'pointer', runId: pointer.runId, protects: [...pointerRuns(place.tablePrefix, pointer)] } : { kind: 'pointer', error: error! };
+  }
+  if (place.kind === 'run' && place.name === MANIFEST_FILE) {
+    try {
+      const at = parseManifest(text, key).timings.publishedAt;
+      const ms = at === undefined ? Number.NaN : Date.parse(at);
+      return { kind: 'manifest', publishedAt: Number.isFinite(ms) ? ms : undefined };
+    } catch (err) {
+      return { kind: 'manifest', error: (err as Error).message };
+    }
+  }
+  return { kind: 'times', newest: newestTimestampIn(parseJson(text)) };
 }
 
 const manifestKeyOf = (prefix: string, runId: string): string => `${runPrefixUnder(prefix, runId)}${MANIFEST_FILE}`;
@@ -184,7 +221,7 @@ const hasManifest = (prefix: string, runId: string, objects: readonly ObjectInfo
   objects.some((o) => o.key === manifestKeyOf(prefix, runId));
 
 /**
- * The keys whose text {@link planGc} needs: every table's `_current.json`, every published
+ * The keys whose facts {@link planGc} needs (read each, reduce it with {@link gcFact}): every table's `_current.json`, every published
  * run's `_manifest.json`, and the JSON objects of unfinished runs whose id does not already
  * show them recent.
  */
@@ -223,7 +260,8 @@ function newestFirst(published: readonly { runId: string; publishedAt: number | 
 function newestKnownTime(runId: string, objects: readonly ObjectInfo[], facts: GcFacts): number | undefined {
   let newest = runIdTime(runId)?.getTime();
   for (const o of objects) {
-    const t = newestTimestampIn(parseJson(facts.get(o.key)));
+    const fact = facts.get(o.key);
+    const t = fact?.kind === 'times' ? fact.newest : undefined;
     if (t !== undefined && (newest === undefined || t > newest)) newest = t;
   }
   return newest;
@@ -232,10 +270,13 @@ function newestKnownTime(runId: string, objects: readonly ObjectInfo[], facts: G
 function planTable(table: ListedTable, facts: GcFacts, options: GcPlanOptions): TablePlan {
   const runIds = [...table.runs.keys()].sort(compareStrings);
   const plan: TablePlan = { prefix: table.prefix, current: undefined, runIds, removals: [], notes: [] };
-  const { pointer, error } = table.hasCurrent ? parsePointer(facts.get(currentKeyUnder(table.prefix))) : {};
-  if (error !== undefined) return { ...plan, skipped: error };
-  plan.current = pointer?.runId;
-  const protectedRuns = pointer ? pointerRuns(table.prefix, pointer) : new Set<string>();
+  const pointer = table.hasCurrent ? facts.get(currentKeyUnder(table.prefix)) : undefined;
+  if (pointer?.kind === 'pointer' && 'error' in pointer) return { ...plan, skipped: pointer.error };
+  const protectedRuns = new Set<string>();
+  if (pointer?.kind === 'pointer' && 'runId' in pointer) {
+    plan.current = pointer.runId;
+    for (const id of pointer.protects) protectedRuns.add(id);
+  }
 
   const published: { runId: string; publishedAt: number | undefined }[] = [];
   const unfinished: string[] = [];
@@ -244,19 +285,14 @@ function planTable(table: ListedTable, facts: GcFacts, options: GcPlanOptions): 
       unfinished.push(runId);
       continue;
     }
-    const key = manifestKeyOf(table.prefix, runId);
-    const text = facts.get(key);
-    if (text === undefined) {
+    const fact = facts.get(manifestKeyOf(table.prefix, runId));
+    if (fact?.kind !== 'manifest') {
       // Removed since the listing (another gc): nothing left to decide about it here.
       plan.notes.push({ runId, note: `${MANIFEST_FILE} disappeared during gc: left for the next gc` });
-      continue;
-    }
-    try {
-      const at = parseManifest(text, key).timings.publishedAt;
-      const ms = at === undefined ? Number.NaN : Date.parse(at);
-      published.push({ runId, publishedAt: Number.isFinite(ms) ? ms : undefined });
-    } catch (err) {
-      plan.notes.push({ runId, note: `${MANIFEST_FILE} is unreadable (${(err as Error).message}): left for inspection` });
+    } else if ('error' in fact) {
+      plan.notes.push({ runId, note: `${MANIFEST_FILE} is unreadable (${fact.error}): left for inspection` });
+    } else {
+      published.push({ runId, publishedAt: fact.publishedAt });
     }
   }
 
@@ -290,8 +326,8 @@ function planTable(table: ListedTable, facts: GcFacts, options: GcPlanOptions): 
 
 /**
  * Plans gc for one bucket: per table (sorted by prefix), the runs to remove and why, and
- * the runs kept with a note. Pure: `facts` holds the text of (at least) the keys
- * {@link gcFactKeys} named for the same listing and options.
+ * the runs kept with a note. Pure: `facts` holds the {@link gcFact} of (at least) the
+ * keys {@link gcFactKeys} named for the same listing and options.
  */
 export function planGc(listing: readonly ObjectInfo[], facts: GcFacts, options: GcPlanOptions): TablePlan[] {
   assertGcOptions(options);

@@ -6,7 +6,10 @@
  * <schema>/<table>/run-<runId>/_chunks/00000.json   chunked exports: one result per finished chunk
  * <schema>/<table>/run-<runId>/_staged.json         written after upload, before verification
  * <schema>/<table>/run-<runId>/_manifest.json       written last: the run is complete
+ * <schema>/<table>/run-<runId>/tombstones.parquet  incremental runs with `deletes: keydiff`: deleted keys
+ * <schema>/<table>/run-<runId>/_incremental.json    incremental facts planned before a chunked export
  * <schema>/<table>/_current.json                    pointer to the published run readers use
+ * <schema>/<table>/_watermark.json                  incremental tables: where the next window starts
  * ```
  */
 import type { TableRef } from '../shared/table-schema.js';
@@ -57,6 +60,21 @@ export function chunkPartKey(ref: TableRef, runId: string, chunk: number, index:
 /** Result of one finished chunk: what a retry skips and what the finalizer merges. */
 export function chunkResultKey(ref: TableRef, runId: string, chunk: number): string {
   return `${runPrefix(ref, runId)}_chunks/${String(chunk).padStart(5, '0')}.json`;
+}
+
+/** Deleted primary keys of an incremental run (`deletes: keydiff`). */
+export function tombstonesKey(ref: TableRef, runId: string): string {
+  return `${runPrefix(ref, runId)}tombstones.parquet`;
+}
+
+/** Incremental facts decided when a chunked export was planned, merged by its finalizer. */
+export function incrementalPlanKey(ref: TableRef, runId: string): string {
+  return `${runPrefix(ref, runId)}_incremental.json`;
+}
+
+/** `<schema>/<table>/_watermark.json`: the last published watermark of an incremental table. */
+export function watermarkKey(ref: TableRef): string {
+  return `${tablePrefix(ref)}_watermark.json`;
 }
 
 export function stagedKey(ref: TableRef, runId: string): string {

@@ -72,6 +72,61 @@ export const lineageSchema = z.object({
 });
 export type Lineage = z.infer<typeof lineageSchema>;
 
+/** A Parquet file of the run that is not a data file (tombstones of an incremental run). */
+const sideFileSchema = z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() });
+
+/**
+ * Incremental export facts of a run of a table with `incremental:` configured: the window
+ * it covers (an `incremental` run) or the watermark it starts (a `full` run), and how the
+ * lake reconciled with the source afterwards. See README, "Incremental export".
+ */
+export const incrementalInfoSchema = z.object({
+  mode: z.enum(['column', 'xmin']),
+  /** Watermark column (column mode). */
+  column: z.string().optional(),
+  /**
+   * Lower bound of the window, inclusive, as Postgres text: the previous watermark minus the
+   * overlap (column mode), or the previous snapshot's xmin (xmin mode). Absent on full runs.
+   */
+  from: z.string().optional(),
+  /** The previous run's watermark, before the overlap was taken off. */
+  previous: z.string().optional(),
+  /**
+   * The watermark this run establishes, read in the export's own snapshot with the
+   * database's clock: `now()` of the snapshot (time columns), `max(column)` (integer
+   * columns), or the snapshot itself (`pg_current_snapshot()`, xmin mode).
+   */
+  to: z.string(),
+  /** The overlap applied, as configured (`10m`, or a count for integer columns). */
+  overlap: z.string().optional(),
+  /** The full run this increment applies on top of. */
+  baseRunId: z.string().optional(),
+  /** Why a table configured as incremental was exported in full this time. */
+  fullReason: z.string().optional(),
+  /** `pg_class` oid of the source table: a recreated table forces a full run. */
+  tableOid: z.string().optional(),
+  /** Rows whose watermark column is NULL (never in an increment; full runs include them). */
+  nullRows: z.number().optional(),
+  /** `deletes: keydiff`: primary keys in the lake but no longer in the source. */
+  tombstones: sideFileSchema.optional(),
+  /** Seconds spent finding deletes (source keys read, compared with the lake's). */
+  keydiffSeconds: z.number().optional(),
+  /**
+   * Counts checked after the run: rows in the window (Postgres vs written), and rows of the
+   * whole table (Postgres vs the lake's base + increments, latest per key, minus tombstones).
+   */
+  reconciliation: z
+    .object({
+      windowSourceRows: z.number(),
+      windowWrittenRows: z.number(),
+      sourceRows: z.number(),
+      lakeRows: z.number(),
+      status: z.enum(['matched', 'mismatched']),
+    })
+    .optional(),
+});
+export type IncrementalInfo = z.infer<typeof incrementalInfoSchema>;
+
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   runId: z.string(),
@@ -127,6 +182,13 @@ export const manifestSchema = z.object({
    * the run was computed from, and the data tests it passed (or warned on).
    */
   lineage: lineageSchema.optional(),
+  /**
+   * `incremental`: the files hold only the rows changed in a window, to be applied on top of
+   * a full run (see `CurrentPointer.increments`). Absent or `full`: the whole table.
+   */
+  kind: z.enum(['full', 'incremental']).optional(),
+  /** Set for tables exported with `incremental:` (both kinds of run). */
+  incremental: incrementalInfoSchema.optional(),
   /** How the columns differ from the run that was current when this one was exported. */
   schemaChanges: z.array(schemaChangeSchema).optional(),
   timings: z.object({
@@ -160,13 +222,31 @@ export function parseManifest(text: string, where: string): Manifest {
   return parsed.data;
 }
 
-/** Pointer to the run readers should use. */
+/** One published incremental run applied on top of the pointer's full run. */
+export const pointerIncrementSchema = z.object({
+  runId: z.string(),
+  manifestKey: z.string(),
+  snapshotTime: z.string(),
+  publishedAt: z.string(),
+  files: z.array(z.string()),
+  /** Parquet files of primary keys deleted as of this increment (`deletes: keydiff`). */
+  tombstones: z.array(z.string()).optional(),
+});
+export type PointerIncrement = z.infer<typeof pointerIncrementSchema>;
+
+/**
+ * Pointer to the run readers should use: always a complete full run (`runId`, `files`).
+ * `increments`, oldest first, are the incremental runs published on top of it; a reader
+ * wanting the latest state takes, per primary key, the row of the latest increment holding
+ * it (else the full run's), minus keys whose latest event is a tombstone.
+ */
 export const currentPointerSchema = z.object({
   runId: z.string(),
   manifestKey: z.string(),
   snapshotTime: z.string(),
   publishedAt: z.string(),
   files: z.array(z.string()),
+  increments: z.array(pointerIncrementSchema).optional(),
 });
 export type CurrentPointer = z.infer<typeof currentPointerSchema>;
 

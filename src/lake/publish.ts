@@ -14,10 +14,15 @@ export interface PublishResult {
   pointer: CurrentPointer;
 }
 
-/** Writes `_manifest.json`, then `_current.json` unless a newer snapshot is already current. */
+/**
+ * Writes `_manifest.json`, then `_current.json` unless a newer snapshot is already current.
+ * An incremental run is appended to the pointer's `increments` instead, and only when the
+ * pointer still names the full run it was computed against.
+ */
 export async function publishManifest(store: ObjectStore, manifest: Manifest, signal?: AbortSignal): Promise<PublishResult> {
   const key = manifestKey(manifest.table, manifest.runId);
   await store.putBytes(manifest.bucket, key, JSON.stringify(manifest, null, 2), { signal });
+  if (manifest.kind === 'incremental') return appendIncrement(store, manifest, key, signal);
   const pointer: CurrentPointer = {
     runId: manifest.runId,
     manifestKey: key,
@@ -26,7 +31,9 @@ export async function publishManifest(store: ObjectStore, manifest: Manifest, si
     files: manifest.files.map((f) => f.key),
   };
   const existing = await readCurrentPointer(store, manifest.bucket, manifest.table, signal);
-  if (existing && existing.runId !== manifest.runId && existing.snapshotTime > manifest.source.snapshotTime) {
+  // Increments count: a full run older than the newest increment would lose its rows.
+  const newest = existing ? (existing.increments?.at(-1)?.snapshotTime ?? existing.snapshotTime) : '';
+  if (existing && existing.runId !== manifest.runId && newest > manifest.source.snapshotTime) {
     return { pointerMoved: false, pointer: existing };
   }
   await store.putBytes(manifest.bucket, currentKey(manifest.table), JSON.stringify(pointer, null, 2), { signal });
@@ -48,4 +55,34 @@ export async function readCurrentPointer(store: ObjectStore, bucket: string, tab
 export async function readManifest(store: ObjectStore, bucket: string, key: string, signal?: AbortSignal): Promise<Manifest | undefined> {
   const bytes = await store.getBytes(bucket, key, { signal });
   return bytes ? parseManifest(bytes.toString('utf8'), store.uri(bucket, key)) : undefined;
+}
+
+/** Adds an incremental run to the pointer of its base full run (idempotent for a retried publish). */
+async function appendIncrement(store: ObjectStore, manifest: Manifest, key: string, signal?: AbortSignal): Promise<PublishResult> {
+  const existing = await readCurrentPointer(store, manifest.bucket, manifest.table, signal);
+  const increments = existing?.increments ?? [];
+  if (!existing || existing.runId !== manifest.incremental?.baseRunId) {
+    // A full run was published meanwhile: this window is already inside it (or the base is gone).
+    return { pointerMoved: false, pointer: existing ?? { runId: manifest.runId, manifestKey: key, snapshotTime: manifest.source.snapshotTime, publishedAt: '', files: [] } };
+  }
+  if (increments.some((i) => i.runId === manifest.runId)) return { pointerMoved: true, pointer: existing };
+  const last = increments.at(-1);
+  if (last && last.snapshotTime > manifest.source.snapshotTime) return { pointerMoved: false, pointer: existing };
+  const tombstones = manifest.incremental.tombstones;
+  const pointer: CurrentPointer = {
+    ...existing,
+    increments: [
+      ...increments,
+      {
+        runId: manifest.runId,
+        manifestKey: key,
+        snapshotTime: manifest.source.snapshotTime,
+        publishedAt: manifest.timings.publishedAt ?? new Date().toISOString(),
+        files: manifest.files.map((f) => f.key),
+        ...(tombstones ? { tombstones: [tombstones.key] } : {}),
+      },
+    ],
+  };
+  await store.putBytes(manifest.bucket, currentKey(manifest.table), JSON.stringify(pointer, null, 2), { signal });
+  return { pointerMoved: true, pointer };
 }

@@ -13,7 +13,9 @@ import { noopLogger, type Logger } from '../shared/logger.js';
 import {
   assertGcOptions,
   currentKeyUnder,
+  gcFact,
   gcFactKeys,
+  type GcFact,
   MANIFEST_FILE,
   parsePointer,
   planGc,
@@ -163,15 +165,15 @@ interface ApplyOptions {
 /** Reads at most this many small JSON objects at once. */
 const READ_CONCURRENCY = 8;
 
-/** The text of each key that exists (absent keys are left out: see `GcFacts`). */
-async function readFacts(store: ObjectStore, bucket: string, keys: readonly string[], signal: AbortSignal | undefined): Promise<Map<string, string>> {
-  const facts = new Map<string, string>();
+/** The fact of each key that exists (absent keys are left out: see `GcFacts`). */
+async function readFacts(store: ObjectStore, bucket: string, keys: readonly string[], signal: AbortSignal | undefined): Promise<Map<string, GcFact>> {
+  const facts = new Map<string, GcFact>();
   let next = 0;
   const reader = async (): Promise<void> => {
     while (next < keys.length) {
       const key = keys[next++]!;
       const bytes = await store.getBytes(bucket, key, { signal });
-      if (bytes) facts.set(key, bytes.toString('utf8'));
+      if (bytes) facts.set(key, gcFact(key, bytes.toString('utf8')));
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, reader));

@@ -9,7 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuckSession, type DuckSession } from '../duckdb/index.js';
-import { chunkPartKey, chunkResultKey, diffColumns, MANIFEST_FORMAT, partKey, readCurrentPointer, readManifest, stagedKey, stageSecondsSchema, typeDefinitionSchema, type Manifest, type ManifestFile, type StageSeconds } from '../lake/index.js';
+import {
+  chunkPartKey,
+  chunkResultKey,
+  diffColumns,
+  incrementalInfoSchema,
+  incrementalPlanKey,
+  MANIFEST_FORMAT,
+  partKey,
+  readCurrentPointer,
+  readManifest,
+  stagedKey,
+  stageSecondsSchema,
+  typeDefinitionSchema,
+  type IncrementalInfo,
+  type Manifest,
+  type ManifestFile,
+  type StageSeconds,
+} from '../lake/index.js';
 import {
   applyArrayLayouts,
   arrayColumns,
@@ -23,6 +40,7 @@ import {
   rangeFilter,
   readArrayLayouts,
   readFingerprintRow,
+  readWindowCounts,
   type ChunkRange,
   type ReadSession,
   type RowFilter,
@@ -33,6 +51,8 @@ import { mergeFingerprints, type TableFingerprint } from '../shared/fingerprint.
 import { noopLogger } from '../shared/logger.js';
 import { describeLogicalType, formatTableRef, type TableSchema, type TypeDefinition } from '../shared/table-schema.js';
 import type { ExportCallOptions, ExportDeps, ExportRequest, StagedExport } from './export-types.js';
+import { reconcileIncrement } from './incremental-reconcile.js';
+import { planWindow, type WindowPlan } from './incremental-window.js';
 import { assertDistinctColumnNames, streamToParquet, type RangeTarget } from './stream-to-parquet.js';
 
 /** A snapshot kept open (its transaction idle) so chunk jobs can join it. */
@@ -160,6 +180,8 @@ function buildManifest(
     fingerprint?: TableFingerprint;
     stages?: StageSeconds;
     startedAt: string;
+    /** Tables with `incremental:`: the run's kind and window. */
+    incremental?: { kind: 'full' | 'incremental'; info: IncrementalInfo };
   },
 ): Manifest {
   const exportedAt = new Date();
@@ -182,6 +204,7 @@ function buildManifest(
     ...(parts.fingerprint ? { sourceFingerprint: parts.fingerprint } : {}),
     textChecksum: deps.config.textChecksum,
     verification: { status: parts.fingerprint ? 'pending' : 'skipped', mismatches: [] },
+    ...(parts.incremental ? { kind: parts.incremental.kind, incremental: parts.incremental.info } : {}),
     timings: {
       startedAt: parts.startedAt,
       exportedAt: exportedAt.toISOString(),
@@ -226,11 +249,20 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
   let ok = false;
   try {
     const { schema, arrays } = await introspect(deps, session, req);
+    const window = req.incremental ? await planWindow(deps, session, schema, { ...req, incremental: req.incremental }) : undefined;
+    if (window?.kind === 'incremental') {
+      const staged = await exportIncrement(deps, req, session, schema, window, options, startedAt);
+      ok = true;
+      return { kind: 'staged', staged };
+    }
+    if (window) logger.info({ table: shown, reason: window.info.fullReason }, 'incremental table exported in full');
     const ranges = await planChunks(session.client, schema, deps.config.chunkMb * 1024 * 1024).catch((err: unknown) => {
       throw mapPgError(err, describeTarget(deps.postgresUrl), { table: shown });
     });
     logger.info({ table: shown, columns: schema.columns.length, estimatedRows: schema.estimatedRows, chunks: ranges.length, snapshotTime: session.snapshotTime }, 'export started');
     if (ranges.length > 1) {
+      // The finalizer builds the manifest on another worker: leave it the window.
+      if (window) await deps.store.putBytes(deps.buckets[req.layer], incrementalPlanKey(req.table, req.runId), JSON.stringify(window.info), { signal: options.signal });
       keepOpen = true;
       ok = true;
       return {
@@ -253,6 +285,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
       ...(fingerprint ? { fingerprint } : {}),
       stages,
       startedAt,
+      ...(window ? { incremental: { kind: 'full' as const, info: window.info } } : {}),
     });
     const staged = await writeStaged(deps, manifest, options.signal);
     logger.info({ table: shown, rows: manifest.totals.rows, files: files.length, bytes: manifest.totals.bytes, seconds: manifest.timings.exportSeconds, stages }, 'export staged');
@@ -359,6 +392,74 @@ export async function finalizeChunks(deps: ExportDeps, req: ExportRequest, total
     ...(fingerprint ? { fingerprint } : {}),
     ...(results.every((r) => r.stages) ? { stages: sumStages(results.map((r) => r.stages!)) } : {}),
     startedAt: results.map((r) => r.startedAt).sort()[0]!,
+    ...(await readIncrementalPlan(deps, req, signal)),
   });
   return writeStaged(deps, manifest, signal);
+}
+
+/** The window a chunked full run of an incremental table recorded when it was planned. */
+async function readIncrementalPlan(deps: ExportDeps, req: ExportRequest, signal?: AbortSignal): Promise<{ incremental?: { kind: 'full'; info: IncrementalInfo } }> {
+  const bytes = await deps.store.getBytes(deps.buckets[req.layer], incrementalPlanKey(req.table, req.runId), { signal });
+  return bytes ? { incremental: { kind: 'full', info: incrementalInfoSchema.parse(JSON.parse(bytes.toString('utf8'))) } } : {};
+}
+
+/**
+ * Exports the rows of an incremental window (one range, in the planning snapshot), then
+ * reconciles the lake with the source and, with `deletes: keydiff`, writes tombstones.
+ */
+async function exportIncrement(
+  deps: ExportDeps,
+  req: ExportRequest,
+  session: ReadSession,
+  schema: TableSchema,
+  window: Extract<WindowPlan, { kind: 'incremental' }>,
+  options: ExportCallOptions,
+  startedAt: string,
+): Promise<StagedExport> {
+  const logger = deps.logger ?? noopLogger;
+  const shown = formatTableRef(req.table);
+  const column = window.info.column;
+  const counts = await readWindowCounts(session.client, schema, window.filter, column).catch((err: unknown) => {
+    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: shown });
+  });
+  const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i), filter: window.filter };
+  const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
+  const rec = await withWorkDir(deps, (dir) =>
+    reconcileIncrement(deps, req, {
+      schema,
+      base: window.base,
+      files,
+      source: counts,
+      keydiff: req.incremental?.deletes === 'keydiff',
+      client: session.client,
+      workDir: dir,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
+  if (column !== undefined && counts.nulls > 0) {
+    logger.warn({ table: shown, column, nullRows: counts.nulls }, `${counts.nulls} rows have a NULL ${column}: increments never include them (full runs do)`);
+  }
+  if (rec.reconciliation.status === 'mismatched') logger.warn({ table: shown, reconciliation: rec.reconciliation, missingRows: rec.missingRows }, 'lake and source counts differ after this increment');
+  const info: IncrementalInfo = {
+    ...window.info,
+    ...(column !== undefined ? { nullRows: counts.nulls } : {}),
+    reconciliation: rec.reconciliation,
+    ...(rec.tombstones ? { tombstones: rec.tombstones } : {}),
+    ...(rec.keydiffSeconds !== undefined ? { keydiffSeconds: rec.keydiffSeconds } : {}),
+  };
+  const manifest = buildManifest(deps, req, {
+    columns: manifestColumns(schema),
+    primaryKey: [...schema.primaryKey],
+    ...(schema.types && schema.types.length > 0 ? { types: [...schema.types] } : {}),
+    estimatedRows: schema.estimatedRows,
+    snapshotTime: session.snapshotTime,
+    files,
+    ...(fingerprint ? { fingerprint } : {}),
+    stages,
+    startedAt,
+    incremental: { kind: 'incremental', info },
+  });
+  const staged = await writeStaged(deps, manifest, options.signal);
+  logger.info({ table: shown, rows: manifest.totals.rows, from: info.from, to: info.to, tombstones: info.tombstones?.rows ?? 0, seconds: manifest.timings.exportSeconds }, 'increment staged');
+  return staged;
 }

@@ -1,7 +1,7 @@
 /**
  * Types shared by the export use cases.
  */
-import type { ExportConfig } from '../config/index.js';
+import type { ExportConfig, IncrementalConfig } from '../config/index.js';
 import type { Manifest } from '../lake/index.js';
 import type { ColumnOverrides, PgPool } from '../postgres/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -16,6 +16,10 @@ export interface ExportRequest {
   table: TableRef;
   layer: Layer;
   columns?: ColumnOverrides;
+  /** Export only the rows changed since the last published run (`tables[].incremental`). */
+  incremental?: IncrementalConfig;
+  /** With `incremental`: export the whole table this time and restart the chain of increments. */
+  fullRefresh?: boolean;
 }
 
 /** Long-lived resources the export borrows (and does not close). */

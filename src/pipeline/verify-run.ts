@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
 import { fingerprintParquet, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
-import { publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
+import { advanceWatermark, publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError, describeError } from '../shared/errors.js';
 import type { TableFingerprint } from '../shared/fingerprint.js';
@@ -103,6 +103,8 @@ export async function verifyAndPublish(deps: VerifyDeps, req: VerifyRequest, sig
   }
   manifest.timings.publishedAt = new Date().toISOString();
   const publish = await publishManifest(deps.store, manifest, signal);
+  // Only now, with the run readable, may the next window start after it.
+  if (publish.pointerMoved) await advanceWatermark(deps.store, manifest, publish.pointer.snapshotTime, signal);
   if (publish.pointerMoved && deps.buckets) await refreshCatalogQuietly(deps.store, deps.buckets, logger);
   await deps.store.deleteMany(req.bucket, [stagedKey(req.table, req.runId)], { signal });
   logger.info({ table: shown, runId: req.runId, pointerMoved: publish.pointerMoved }, 'run published');

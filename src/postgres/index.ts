@@ -14,3 +14,18 @@ export { copyIn } from './copy-in.js';
 export { readTypeDefinitions } from './type-definitions.js';
 export { addPrimaryKeySql, copyInSql, createSchemaSql, createTableSql, qualifiedRef, swapTablesSql } from './restore-sql.js';
 export { EXPORT_SESSION_SETTINGS } from './copy-sql.js';
+export {
+  buildKeyCopySql,
+  columnWindowFilter,
+  parseXidSnapshot,
+  readColumnMax,
+  readSnapshotNow,
+  readTableOid,
+  readWindowCounts,
+  readXidSnapshot,
+  subtractInterval,
+  watermarkKind,
+  xminWindowFilter,
+  type WatermarkKind,
+  type XidSnapshot,
+} from './incremental-sql.js';

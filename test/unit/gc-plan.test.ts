@@ -3,7 +3,7 @@
  * plan out. No storage: the integration test (gc.test.ts) covers applying it.
  */
 import { describe, expect, it } from 'vitest';
-import { gcFactKeys, newRunId, placeOfKey, planGc, pointerRuns, scheduledRunId, type GcPlanOptions, type TablePlan } from '../../src/lake/index.js';
+import { gcFact, gcFactKeys, newRunId, placeOfKey, planGc, pointerRuns, scheduledRunId, type GcPlanOptions, type TablePlan } from '../../src/lake/index.js';
 
 const HOUR = 3_600_000;
 const NOW = new Date('2026-11-26T12:00:00.000Z');
@@ -35,7 +35,7 @@ class Listing {
   /** Plans from only the facts gc would read, as the pipeline step does. */
   plan(options: GcPlanOptions = OPTIONS): TablePlan[] {
     const wanted = gcFactKeys(this.objects, options);
-    const facts = new Map([...this.texts].filter(([k]) => wanted.includes(k)));
+    const facts = new Map([...this.texts].filter(([k]) => wanted.includes(k)).map(([k, text]) => [k, gcFact(k, text)] as const));
     return planGc(this.objects, facts, options);
   }
 }

@@ -1,0 +1,123 @@
+/**
+ * After an incremental run's rows are written: finds deleted keys (`deletes: keydiff`) and
+ * counts the table as the lake will hold it (full run + increments, latest row per primary
+ * key, minus tombstones), to compare with the source's count in the same snapshot.
+ */
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { liveKeysSql, openDuckSession, writeParquetFromCsv, type StateLayer } from '../duckdb/index.js';
+import { tombstonesKey, type CurrentPointer, type IncrementalInfo, type ManifestFile } from '../lake/index.js';
+import { buildKeyCopySql, copyOut, describeTarget, mapPgError, type PgClient } from '../postgres/index.js';
+import { formatTableRef, quoteIdent, quoteLiteral, type TableSchema } from '../shared/table-schema.js';
+import type { ExportDeps, ExportRequest } from './export-types.js';
+import { sha256File } from './file-hash.js';
+
+export interface ReconcileInput {
+  schema: TableSchema;
+  /** The full run and increments current when the window was planned. */
+  base: CurrentPointer;
+  /** This run's data files (already in the store). */
+  files: readonly ManifestFile[];
+  /** Counts read in the export snapshot. */
+  source: { total: number; window: number };
+  keydiff: boolean;
+  /** The export's session: source keys are read in its snapshot. */
+  client: PgClient;
+  workDir: string;
+  signal?: AbortSignal;
+}
+
+export interface ReconcileResult {
+  reconciliation: NonNullable<IncrementalInfo['reconciliation']>;
+  tombstones?: NonNullable<IncrementalInfo['tombstones']>;
+  keydiffSeconds?: number;
+  /** Source keys in neither the lake nor this increment (keydiff only): rows no window caught. */
+  missingRows?: number;
+}
+
+/** Local paths of objects, downloading those the store cannot give in place. */
+async function localFiles(deps: ExportDeps, bucket: string, keys: readonly string[], dir: string, tag: string, signal?: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  for (const [i, key] of keys.entries()) {
+    const local = deps.store.localPath(bucket, key);
+    if (local !== undefined) {
+      out.push(local);
+      continue;
+    }
+    const dest = join(dir, `${tag}-${i}.parquet`);
+    await deps.store.getFile(bucket, key, dest, { signal });
+    out.push(dest);
+  }
+  return out;
+}
+
+/**
+ * Reconciles the run (and writes its tombstones when `keydiff`).
+ * @throws CorrenteError from Postgres, DuckDB or storage; nothing is published by it.
+ */
+export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, input: ReconcileInput): Promise<ReconcileResult> {
+  const { schema, base, workDir, signal } = input;
+  const bucket = deps.buckets[req.layer];
+  const prior: StateLayer[] = [{ files: await localFiles(deps, bucket, base.files, workDir, 'base', signal) }];
+  for (const [i, inc] of (base.increments ?? []).entries()) {
+    prior.push({ files: await localFiles(deps, bucket, inc.files, workDir, `inc${i}`, signal), tombstones: await localFiles(deps, bucket, inc.tombstones ?? [], workDir, `del${i}`, signal) });
+  }
+  const current = await localFiles(deps, bucket, input.files.map((f) => f.key), workDir, 'new', signal);
+  const keys = schema.primaryKey.map(quoteIdent).join(', ');
+  const duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.verifyThreads, tempDir: join(workDir, 'duckdb-reconcile') });
+  try {
+    await duck.run(`CREATE TEMP TABLE prior_keys AS ${liveKeysSql(prior, schema.primaryKey)}`, signal);
+    await duck.run(`CREATE TEMP TABLE new_keys AS SELECT ${keys} FROM read_parquet([${current.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, signal);
+    const merged = Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys)`, signal))[0]!.n);
+    let result: ReconcileResult = { reconciliation: { windowSourceRows: input.source.window, windowWrittenRows: input.files.reduce((n, f) => n + f.rows, 0), sourceRows: input.source.total, lakeRows: merged, status: 'matched' } };
+    if (input.keydiff) {
+      const t0 = performance.now();
+      const sourceKeys = await readSourceKeys(deps, input, duck, workDir);
+      await duck.run(`CREATE TEMP TABLE source_keys AS SELECT ${keys} FROM read_parquet(${quoteLiteral(sourceKeys)})`, signal);
+      const path = join(workDir, 'tombstones.parquet');
+      const deleted = `SELECT ${keys} FROM prior_keys EXCEPT SELECT ${keys} FROM source_keys`;
+      await duck.run(`COPY (${deleted} ORDER BY ${keys}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, signal);
+      const rows = Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM read_parquet(${quoteLiteral(path)})`, signal))[0]!.n);
+      const missing = Number(
+        (await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (SELECT ${keys} FROM source_keys EXCEPT (SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys))`, signal))[0]!.n,
+      );
+      const key = tombstonesKey(req.table, req.runId);
+      const [size, sha256] = await Promise.all([stat(path).then((s) => s.size), sha256File(path)]);
+      await deps.store.putFile(bucket, key, path, { signal });
+      result = {
+        reconciliation: { ...result.reconciliation, lakeRows: merged - rows },
+        tombstones: { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256 },
+        keydiffSeconds: (performance.now() - t0) / 1000,
+        missingRows: missing,
+      };
+    }
+    result.reconciliation.status = result.reconciliation.lakeRows === result.reconciliation.sourceRows && result.reconciliation.windowSourceRows === result.reconciliation.windowWrittenRows ? 'matched' : 'mismatched';
+    return result;
+  } finally {
+    duck.close();
+  }
+}
+
+/** The source's primary keys in the export snapshot, as a Parquet file of the key columns. */
+async function readSourceKeys(deps: ExportDeps, input: ReconcileInput, duck: Awaited<ReturnType<typeof openDuckSession>>, workDir: string): Promise<string> {
+  const { schema } = input;
+  const keySchema: TableSchema = { ...schema, columns: schema.primaryKey.map((k) => schema.columns.find((c) => c.name === k)!) };
+  const csv = join(workDir, 'source-keys.csv');
+  try {
+    await pipeline(
+      copyOut(input.client, buildKeyCopySql(schema)),
+      async function* (batches) {
+        for await (const b of batches as AsyncIterable<{ data: Buffer }>) yield b.data;
+      },
+      createWriteStream(csv),
+      ...(input.signal ? [{ signal: input.signal }] : []),
+    );
+  } catch (err) {
+    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(schema.table) });
+  }
+  const out = join(workDir, 'source-keys.parquet');
+  await writeParquetFromCsv(duck, keySchema, csv, out, { compression: 'snappy', rowGroupRows: 122_880, maxLineBytes: 1 << 20 }, input.signal);
+  return out;
+}
