@@ -1,6 +1,8 @@
-// Lint = the layering of ../shared/STYLE.md Part C (README "Layout") plus a small set of
+// Lint = the layering of ../shared/STYLE.md Part C (README, Development: "Layers") plus a small set of
 // correctness rules. The layer rules are the point: they fail CI when an import points the
 // wrong way, skips a module's index.ts, or pulls an SDK out of its one home.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
@@ -19,6 +21,14 @@ const DOMAIN_PAIRS = [['src/lake', 'src/storage']];
 const MODULES = [...DOMAIN, 'src/config', 'src/pipeline', 'src/runtime', 'src/demo', 'queues'];
 /** Every folder of the project that layer rules speak about. */
 const ALL = [...EDGES, ...MIDDLE, ...DOMAIN, 'src/config', 'src/shared', 'bench', 'test'];
+
+// A new folder under src/ must be placed in a layer above, or its imports go unchecked.
+const unplaced = readdirSync(join(root, 'src'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !ALL.includes(`src/${d.name}`))
+  .map((d) => `src/${d.name}`);
+if (unplaced.length > 0) {
+  throw new Error(`eslint.config.js: put ${unplaced.join(', ')} in EDGES, MIDDLE or DOMAIN so its imports are checked`);
+}
 
 const below = (dir) => `${dir}/**`;
 const except = (list, ...drop) => list.filter((d) => !drop.includes(d));
