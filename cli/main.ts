@@ -28,7 +28,7 @@ const USAGE_EXIT_CODE = 2;
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input or configuration, 3 a service is unreachable. */
 function exitCodeFor(err: unknown): number {
   if (!isCorrenteError(err)) return 1;
-  if (['CONFIG_INVALID', 'TABLE_NOT_FOUND', 'TABLE_EXISTS', 'RUN_NOT_FOUND', 'PERMISSION_DENIED', 'POSTGRES_AUTH', 'STORAGE_AUTH', 'STORAGE_BUCKET_MISSING'].includes(err.code)) return 2;
+  if (['CONFIG_INVALID', 'TABLE_NOT_FOUND', 'TABLE_EXISTS', 'RUN_NOT_FOUND', 'RUN_STATE', 'PERMISSION_DENIED', 'POSTGRES_AUTH', 'STORAGE_AUTH', 'STORAGE_BUCKET_MISSING'].includes(err.code)) return 2;
   if (['POSTGRES_UNREACHABLE', 'REDIS_UNREACHABLE', 'STORAGE_UNREACHABLE'].includes(err.code)) return 3;
   return 1;
 }
@@ -133,7 +133,7 @@ program
 
 program
   .command('schedule')
-  .description('apply the configured schedules (recurring migrations); workers run them')
+  .description('apply the configured schedules once (pipelines and table migrations); workers run them')
   .option('--json', 'print a machine-readable result')
   .action(action(async (ctx, cmd) => (await import('./commands/schedule.js')).scheduleCommand(ctx, cmd.opts())));
 
@@ -279,6 +279,65 @@ Examples:
   corrente publish 'out/part-*.csv' --table gold.fact_forecasts --format csv`,
   )
   .action(action(async (ctx, cmd) => (await import('./commands/publish.js')).publishCommand(ctx, cmd.args, cmd.opts())));
+
+program
+  .command('run')
+  .argument('<pipeline>', 'a pipeline configured under `pipelines:`')
+  .description('start a run of a pipeline (workers run its tasks); --wait follows it task by task')
+  .option('-w, --wait', 'wait for the run, printing each task as it changes; exit 1 if it fails')
+  .option('--json', 'print the run as JSON')
+  .action(action(async (ctx, cmd) => (await import('./commands/pipeline-run.js')).runCommand(ctx, cmd.args[0]!, cmd.opts())));
+
+program
+  .command('runs')
+  .argument('[pipeline-or-run]', 'a pipeline (its history) or a run id (its tasks and logs); default: every pipeline')
+  .description('pipeline run history: run id, trigger, interval, start, seconds, state per task, rows, error')
+  .option('--limit <n>', 'most runs shown (default 20)', positiveWholeNumber)
+  .option('--logs', 'with a run id: print whole task logs, not the last lines')
+  .option('--json', 'print the runs as JSON')
+  .action(action(async (ctx, cmd) => (await import('./commands/pipeline-ops.js')).runsCommand(ctx, cmd.args[0], cmd.opts())));
+
+for (const [name, description] of [
+  ['pause', 'pause a pipeline: schedule firings are dropped and queued runs wait (the active run finishes)'],
+  ['resume', 'resume a paused pipeline and start its oldest queued run'],
+] as const) {
+  program
+    .command(name)
+    .argument('<pipeline>', 'a configured pipeline')
+    .description(description)
+    .option('--json', 'print the result as JSON')
+    .action(action(async (ctx, cmd) => (await import('./commands/pipeline-ops.js'))[name === 'pause' ? 'pauseCommand' : 'resumeCommand'](ctx, cmd.args[0]!, cmd.opts())));
+}
+
+program
+  .command('cancel')
+  .argument('<run>', 'pipeline run id (see corrente runs)')
+  .description('cancel a pipeline run: running tasks are aborted, waiting ones never start, nothing more is published')
+  .option('--json', 'print the run as JSON')
+  .action(action(async (ctx, cmd) => (await import('./commands/pipeline-ops.js')).cancelCommand(ctx, cmd.args[0]!, cmd.opts())));
+
+program
+  .command('retry')
+  .argument('<run>', 'a failed, cancelled or skipped pipeline run id')
+  .description('re-run only the failed, skipped and cancelled tasks of a pipeline run')
+  .option('-w, --wait', 'wait for the run; exit 1 if it fails again')
+  .option('--json', 'print the run as JSON')
+  .action(action(async (ctx, cmd) => (await import('./commands/pipeline-ops.js')).retryCommand(ctx, cmd.args[0]!, cmd.opts())));
+
+program
+  .command('backfill')
+  .argument('<pipeline>', 'a pipeline with a schedule')
+  .description('one run per schedule interval starting between two days (both included), oldest first; completed intervals are left alone, failed ones retried')
+  .requiredOption('--from <date>', 'first day, YYYY-MM-DD in the pipeline time zone (or an ISO date-time)')
+  .requiredOption('--to <date>', 'last day, included (or an ISO date-time, excluded)')
+  .option('-w, --wait', 'wait for every run; exit 1 if one fails')
+  .option('--json', 'print the runs as JSON')
+  .action(action(async (ctx, cmd) => (await import('./commands/pipeline-run.js')).backfillCommand(ctx, cmd.args[0]!, cmd.opts())));
+
+program
+  .command('scheduler')
+  .description('long-running: apply schedules at start and on config changes, catch up missed intervals; runs no work')
+  .action(action(async (ctx, cmd) => (await import('./commands/scheduler.js')).schedulerCommand(ctx, cmd.optsWithGlobals()), { quiet: false }));
 
 try {
   await program.parseAsync(process.argv);

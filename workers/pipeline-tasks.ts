@@ -4,13 +4,14 @@
  * on the task.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { PipelineTask } from '../src/config/index.js';
 import { tableSelection } from '../src/config/index.js';
 import { newRunId } from '../src/lake/index.js';
-import { collectGarbage, createTransformDeps, planTransform, resolveSelection, runCommand, runTransforms } from '../src/pipeline/index.js';
+import { collectGarbage, createTransformDeps, planTransform, publishFiles, resolveSelection, runCommand, runTransforms } from '../src/pipeline/index.js';
 import { CorrenteError } from '../src/shared/errors.js';
-import { formatTableRef } from '../src/shared/table-schema.js';
+import { formatTableRef, parseTableRef } from '../src/shared/table-schema.js';
 import { enqueueMigration, exportJobId, isRunFinished, verifyJobId, type PipelineRunRecord, type PipelineRuns } from '../queues/index.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -46,10 +47,7 @@ export async function executeTask(call: TaskCall): Promise<TaskOutcome> {
     case 'gc':
       return gcTask(call, def);
     case 'publish':
-      throw new CorrenteError('CONFIG_INVALID', `Pipeline ${call.run.pipeline}, task ${call.task}: the publish task kind is not available in this version`, {
-        option: `pipelines.${call.run.pipeline}.tasks.${call.task}.kind`,
-        hint: 'Run `corrente publish` from a command task instead, e.g. command: "corrente publish out/*.parquet --table gold.fact_forecasts"',
-      });
+      return publishTask(call, def);
   }
 }
 
@@ -164,4 +162,32 @@ async function gcTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'gc' }>
   });
   const removed = report.tables.reduce((n, t) => n + t.removed.length, 0);
   return { detail: `${removed} run(s) removed` };
+}
+
+/** The files a `from:` path or last-segment glob (`out/*.parquet`) names, sorted. */
+function filesOf(pattern: string, option: string): string[] {
+  const name = basename(pattern);
+  if (!/[*?]/.test(name)) return [pattern];
+  const dir = dirname(pattern);
+  const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const hits = existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort() : [];
+  if (hits.length === 0) throw new CorrenteError('TASK_FAILED', `No file matches ${pattern}`, { option, hint: 'Check that the task producing the files ran and wrote them there', retryable: true });
+  return hits.map((f) => join(dir, f));
+}
+
+async function publishTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'publish' }>): Promise<TaskOutcome> {
+  const { ctx, runs, run, task, signal } = call;
+  const files = filesOf(def.from, `pipelines.${run.pipeline}.tasks.${task}.from`);
+  const lakeRunId = await runs.lakeRunIdOf(run.runId, task, () => newRunId({ kind: 'pipeline' }));
+  const key = def.key === undefined ? undefined : Array.isArray(def.key) ? def.key : [def.key];
+  const dir = existsSync(ctx.config.transform.dir) ? ctx.config.transform.dir : undefined;
+  const result = await publishFiles(
+    createTransformDeps(ctx.store, ctx.config, ctx.logger),
+    { files, table: parseTableRef(def.table), format: def.format, runId: lakeRunId, ...(key ? { key } : {}), ...(dir ? { transformsDir: dir } : {}) },
+    signal,
+  );
+  if (result.status !== 'published') {
+    throw new CorrenteError('TASK_FAILED', `Publishing ${def.table} ${result.status}${result.error ? `: ${result.error}` : ''}`, { runId: lakeRunId, retryable: true });
+  }
+  return { ...(result.rows !== undefined ? { rows: result.rows } : {}), detail: `${def.table} published as run ${lakeRunId} from ${files.length} file(s)` };
 }

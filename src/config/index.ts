@@ -17,3 +17,4 @@ export type { HistoryConfig, PipelinesConfig } from './schema.js';
 export { CATCHUP_POLICIES, OVERLAP_POLICIES, durationMs, TASK_KINDS, type AlertsConfig, type PipelineConfig, type PipelineTask, type TaskKind } from './pipeline-schema.js';
 export { assertPipelinesValid, downstreamOf, intervalEndingAtOrBefore, intervalsEndingIn, intervalsStartingIn, parseDateIn, taskOrder, type Interval } from './pipelines.js';
 export { parseDuration, type IncrementalConfig } from './incremental.js';
+export { configFilePath } from './config-file.js';
