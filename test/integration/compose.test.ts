@@ -62,7 +62,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('defines the stack services', () => {
-    for (const name of ['postgres', 'redis', 'minio', 'minio-buckets', 'seed', 'worker', 'migrate']) {
+    for (const name of ['postgres', 'redis', 'minio', 'minio-buckets', 'seed', 'worker', 'scheduler', 'migrate']) {
       expect(services, name).toHaveProperty([name]);
     }
   });
@@ -98,13 +98,19 @@ describe('docker-compose.yml', () => {
     expect(script).toContain('--ignore-existing');
   });
 
+  it('runs the pipeline scheduler as a service once Redis is healthy', () => {
+    expect(words(services.scheduler!.command)).toBe('scheduler');
+    expect(dependencies(services.scheduler!)).toContainEqual(['redis', 'service_healthy']);
+    expect(services.scheduler!.profiles).toBeUndefined();
+  });
+
   it('keeps migrate out of `up` (tools profile)', () => {
     expect(services.migrate!.profiles).toEqual(['tools']);
     expect(words(services.migrate!.command)).toMatch(/^migrate\b.*--wait/);
   });
 
   it('runs seed, worker and migrate from the image built here', () => {
-    for (const name of ['seed', 'worker', 'migrate']) {
+    for (const name of ['seed', 'worker', 'scheduler', 'migrate']) {
       expect(services[name]!.build, name).toBeDefined();
       expect(services[name]!.image, name).toBe(services.worker!.image);
     }
