@@ -10,7 +10,7 @@ export { collectGarbage, type BucketUploads, type GarbageOptions, type GarbageRe
 export { restoreTable, type RestoreDeps, type RestoreRequest, type RestoreResult } from './restore-table.js';
 export { CATALOG_FILE, currentTablesByLayer, defaultCacheDir, findCurrentTable, openLakeQuery, refreshLocalCatalog, type LakeQueryOptions, type LayerBuckets, type LayerTable } from './lake-catalog.js';
 export { assertInputsPublished, createTransformDeps, planTransform, runTransforms, type TransformPlan, type TransformRunOptions, type TransformRunResult } from './transform-run.js';
-export { quarantineTableRef, runModel, type ModelOutcome, type RunModelRequest, type TestOutcome, type TransformDeps } from './transform-model.js';
+export { normaliseType, quarantineTableRef, runModel, type ModelOutcome, type RunModelRequest, type TestOutcome, type TransformDeps } from './transform-model.js';
 export { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 export { queryCurrent } from './query-current.js';
 export { checkDuckdb, checkPostgres, checkStorage, type CheckResult, type CheckStatus } from './doctor-checks.js';
