@@ -14,7 +14,8 @@ COPY package.json package-lock.json ./
 # lockfile invalidates this layer, so source edits reuse the installed node_modules.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build
+# The benchmark is not part of the image.
+RUN npm run build && rm -rf dist/bench
 
 # ---- runtime: production dependencies + dist/ only --------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -31,6 +32,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && mkdir -p /app/lake \
     && chown node:node /app/lake
 COPY --from=build /app/dist ./dist
+# Files read at run time: the dashboard's assets and the shipped SQL models.
+COPY --from=build /app/src/api/dashboard ./dist/src/api/dashboard
+COPY --from=build /app/transforms ./transforms
 
 # The base image's unprivileged `node` user, given by number so Kubernetes'
 # `runAsNonRoot` can verify it without resolving a name.
@@ -38,5 +42,10 @@ USER 1000:1000
 
 # Node is PID 1 here: the worker's own SIGTERM handler drains in-flight jobs. Compose adds
 # `init: true` (tini) on top; with plain `docker run`, pass `--init` to get the same.
+# For `serve` (the API): healthy while /health answers 200. Services that serve no HTTP
+# (worker, scheduler, one-shot commands) disable it in docker-compose.yml.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 5000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["worker"]

@@ -12,6 +12,7 @@ export const MEASUREMENTS = [
   'corrente-s3',
   'scaling',
   'restore',
+  'api',
 ] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
 

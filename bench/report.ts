@@ -85,6 +85,13 @@ export function evaluateTargets(ms: Measurement[]): TargetResult[] {
   t('restore >= 0.5 x psql \\copy FROM', 0.5, xCopyIn, false,
     xCopyIn === null ? 'restore' : `${fmt(xCopyIn)} x (${rate(restore?.rowsPerSecond)} vs ${rate(restoreLimit?.rowsPerSecond)} rows/s)`);
 
+  const apiPage = ms.find((m) => m.key === 'api' && m.label.startsWith('API filtered page') && !m.error);
+  const apiRows = ms.filter((m) => m.key === 'api' && !m.error);
+  const pageP95 = (apiPage?.details.api as { p95?: number } | undefined)?.p95 ?? null;
+  t('API filtered page p95 <= 100 ms', 100, pageP95, true, pageP95 === null ? 'api' : `p95 ${fmt(pageP95, 1)} ms`);
+  const overhead = apiRows.length ? Math.max(...apiRows.map((m) => m.details.overheadP50Ms as number)) : null;
+  t('API overhead over DuckDB at p50 <= 20 ms', 20, overhead, true, overhead === null ? 'api' : apiRows.map((m) => `${m.label} +${fmt(m.details.overheadP50Ms as number, 1)} ms`).join(', '));
+
   t('verification adds <= 35%', 35, adds, true,
     adds === null ? 'corrente-local and corrente-local+verify' : `+${fmt(adds, 1)}% (export+verify ${fmt(verify?.seconds)} s vs export alone ${fmt(local?.seconds)} s; the verify job itself ${fmt(verify?.details.verifySeconds as number)} s)`);
   return out;

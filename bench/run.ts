@@ -17,6 +17,7 @@ import { deleteActivePrefixes, measureCorrenteLocal, measureCorrenteS3, measureS
 import { measureDuckdbRef } from './measure-duckdb-ref.js';
 import { measureLimit } from './measure-limit.js';
 import { measureNaive } from './measure-naive.js';
+import { measureApi } from './measure-api.js';
 import { measureRestore } from './measure-restore.js';
 import { ChildFailedError, killAllChildren } from './proc.js';
 import { openRedis } from './redis.js';
@@ -68,7 +69,7 @@ async function main(): Promise<number> {
   try {
     log(`rows ${args.rows.toLocaleString('en-US')}; measurements: ${args.only.join(', ')}`);
     dataset = await ensureDataset(args.database, args.rows);
-    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling' || m === 'restore');
+    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling' || m === 'restore' || m === 'api');
     code = needsCli ? snapshotDist() : null;
     if (code) log(`running corrente from a private copy of dist/ built ${code.builtAt} (hash ${code.hash})`);
     const ctx: CorrenteContext = { databaseUrl: args.database, redis, cliPath: code?.cliPath ?? '' };
@@ -80,6 +81,7 @@ async function main(): Promise<number> {
       'corrente-local+verify': async () => [await measureCorrenteLocal(ctx, true)],
       'corrente-s3': async () => [await measureCorrenteS3(ctx)],
       restore: async () => measureRestore(args.database, ctx.cliPath, redis, args.rows),
+      api: async () => measureApi(args.database, ctx.cliPath, redis, args.rows),
       scaling: async () => {
         const out: Measurement[] = [];
         for (const w of args.workers) {

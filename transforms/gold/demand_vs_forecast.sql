@@ -57,3 +57,5 @@ SELECT
   CASE WHEN actual_quantity = 0 THEN NULL ELSE CAST(abs(forecast_quantity - actual_quantity) AS DOUBLE) / CAST(actual_quantity AS DOUBLE) * 100 END AS pct_error,
   CAST(forecast_quantity - actual_quantity AS DECIMAL(38,3)) AS bias
 FROM weekly
+-- Clustered by the API's lookup (item, site): a series reads one row group.
+ORDER BY item_id, site_id, week_start, model_name

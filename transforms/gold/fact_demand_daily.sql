@@ -28,3 +28,6 @@ SELECT
   unit_cost,
   CAST(quantity AS DECIMAL(38,3)) * unit_cost AS cost  -- widened first: DECIMAL(14,3) * DECIMAL(12,2) could overflow 18 digits
 FROM {{ ref('demand_daily') }}
+-- Clustered for the API's filters (item, site, date): each row group then holds few items,
+-- so DuckDB skips the others by their min/max statistics.
+ORDER BY item_id, site_id, demand_date, demand_id
