@@ -16,7 +16,8 @@
  * `published`, `failed` and `skipped` are final: nothing moves a table out of them, so a
  * job that runs twice (a stalled job taken by a second worker) or after its table was
  * final is refused with a `RUN_STATE` error and changes nothing. A failure never
- * overwrites a final state either: the first outcome stands.
+ * overwrites a final state either: the first outcome stands. A table whose record was
+ * lost (Redis restarted without persistence) takes the next move as it comes.
  */
 import { CorrenteError, describeError, isCorrenteError, isRetryable } from '../src/shared/errors.js';
 import type { StageSeconds } from '../src/shared/stage-seconds.js';
@@ -195,7 +196,9 @@ export class TableRun {
       const base = current ?? initialStatus(this.table, now);
       if (skipFrom.has(base.state)) return undefined;
       const next = typeof to === 'function' ? to(base.state) : to;
-      if (next !== undefined) assertTransition(this.runId, this.table, base.state, next);
+      // No record (Redis restarted without persistence): the state is unknown, so the move
+      // is taken as it comes rather than refused; the run stays listable.
+      if (next !== undefined && current !== undefined) assertTransition(this.runId, this.table, base.state, next);
       const at = now.toISOString();
       return { ...base, ...(typeof patch === 'function' ? patch(at) : patch), state: next ?? base.state, updatedAt: at };
     });

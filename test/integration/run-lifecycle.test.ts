@@ -112,6 +112,15 @@ describe('TableRun on Redis', () => {
     expect(await status()).toEqual(published);
   });
 
+  it('a table whose record was lost takes the next move as it comes', async () => {
+    const runId = `r-${randomUUID().slice(0, 8)}`;
+    const run = new TableRun(runs, runId, TABLE);
+    // No createRun: as after a Redis restart without persistence, mid-export.
+    await run.staged({ rows: 5, bytes: 50, files: 1, exportSeconds: 2 });
+    const found = await runs.get(runId);
+    expect(found?.tables).toEqual([expect.objectContaining({ state: 'verifying', rows: 5 })]);
+  });
+
   it('skipped is final', async () => {
     const { run, status } = await newRun();
     await run.skipped('other-run');
