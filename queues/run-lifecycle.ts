@@ -71,6 +71,8 @@ export interface TableStatus {
   /** URIs of the published files. */
   uris?: string[];
   checksums?: string[];
+  /** Columns stored differently from the previous published run (the manifest's `schemaChanges`). */
+  schemaChanges?: SchemaChangeSummary[];
   /** The last failure (kept after a retry succeeds: it tells why attempts > 1). */
   error?: { code: string; message: string };
   /** ISO 8601: last change. */
@@ -130,12 +132,22 @@ export interface StagedSummary {
   stages?: StageSeconds | undefined;
 }
 
+/** A column stored differently from the previous run (as in the manifest, which queues/ does not import). */
+export interface SchemaChangeSummary {
+  column: string;
+  change: string;
+  from?: string | undefined;
+  to?: string | undefined;
+  note?: string | undefined;
+}
+
 /** What a published run reports (from its manifest). */
 export interface PublishedSummary {
   verification: 'passed' | 'skipped';
   verifySeconds?: number | undefined;
   uris: string[];
   checksums: string[];
+  schemaChanges?: SchemaChangeSummary[] | undefined;
 }
 
 /** The job steps that can fail; each decides where a table waits for a retry. */
@@ -236,6 +248,7 @@ export class TableRun {
       ...(p.verifySeconds !== undefined ? { verifySeconds: p.verifySeconds } : {}),
       uris: p.uris,
       checksums: p.checksums,
+      ...(p.schemaChanges && p.schemaChanges.length > 0 ? { schemaChanges: p.schemaChanges } : {}),
     });
   }
 

@@ -27,6 +27,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
         verifySeconds: manifest.verification.seconds,
         uris: manifest.files.map((f) => f.uri),
         checksums: manifest.files.map((f) => `sha256:${f.sha256}`),
+        schemaChanges: manifest.schemaChanges,
       });
       return { published: publish.pointerMoved };
     } catch (err) {

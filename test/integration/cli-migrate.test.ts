@@ -281,6 +281,30 @@ describe('corrente migrate: empty tables and tables without a primary key', () =
   });
 });
 
+describe('corrente migrate: array columns with the default configuration', () => {
+  it('exports 2-D arrays as nested lists, and reports a column that became text as a schema change in --json', async () => {
+    const s = await sandbox();
+    await db.admin.query(`CREATE TABLE ${qid(schema)}.arrays (id int PRIMARY KEY, grid int4[], tags text[])`);
+    await db.admin.query(`INSERT INTO ${qid(schema)}.arrays VALUES (1, '{{1,2},{3,4}}', '{a,b}'), (2, NULL, '{}')`);
+    const ref = `${schema}.arrays`;
+    const first = okJson<RunJson>(await runCli(['migrate', '--tables', ref, '--inline', '--json'], s.env, { cwd: s.cwd }));
+    expect(first.tables[0]).toMatchObject({ state: 'published', verification: 'passed' });
+    expect((first.tables[0] as TableJson & { schemaChanges?: unknown }).schemaChanges).toBeUndefined();
+    expect(await describeParquet(first.tables[0]!.files[0]!)).toEqual([
+      { name: 'id', type: 'INTEGER' },
+      { name: 'grid', type: 'INTEGER[][]' },
+      { name: 'tags', type: 'VARCHAR[]' },
+    ]);
+    // A value with explicit bounds: the column cannot stay a list, nothing fails, and --json says so.
+    await db.admin.query(`INSERT INTO ${qid(schema)}.arrays VALUES (3, '[0:0][1:1]={{5}}', '{c}')`);
+    const second = okJson<RunJson>(await runCli(['migrate', '--tables', ref, '--inline', '--json'], s.env, { cwd: s.cwd }));
+    expect(second.tables[0]).toMatchObject({ state: 'published', verification: 'passed' });
+    expect((second.tables[0] as TableJson & { schemaChanges?: unknown }).schemaChanges).toEqual([
+      { column: 'grid', change: 'type', from: 'LIST<LIST<INT32>>', to: 'TEXT', note: expect.stringMatching(/lower bound is not 1/) },
+    ]);
+  });
+});
+
 describe('corrente migrate: awkward identifiers', () => {
   const weirdSchema = `Weird "Schema" ${randomBytes(3).toString('hex')}`;
   const weirdTable = 'select.from';
