@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
+import { SHIPPED_PIPELINES } from './shipped-pipelines.js';
 
 /** Task kinds a pipeline can run. */
 export const TASK_KINDS = ['export', 'transform', 'command', 'publish', 'gc'] as const;
@@ -140,8 +141,8 @@ export const pipelineSchema = z.strictObject({
 });
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 
-/** `pipelines:` by name. */
-export const pipelinesSchema = z.record(z.string().regex(NAME, NAME_MESSAGE), pipelineSchema).default({});
+/** `pipelines:` by name; the shipped sample pipelines when not configured. */
+export const pipelinesSchema = z.record(z.string().regex(NAME, NAME_MESSAGE), pipelineSchema).prefault(structuredClone(SHIPPED_PIPELINES) as unknown as Record<string, z.input<typeof pipelineSchema>>);
 
 /** `history:`: how long pipeline runs (and their task logs) stay listable. */
 export const historySchema = z

@@ -91,3 +91,23 @@ describe('schedule intervals', () => {
     expect(() => parseDateIn('yesterday', 'UTC', '--from')).toThrow(/--from "yesterday" is not a date/);
   });
 });
+
+describe('shipped pipelines', () => {
+  it('are the default: migrate-all (export, silver, gold) and nightly-refresh (02:00 São Paulo, incremental, gc last)', () => {
+    const { pipelines } = loadConfig({ env: {} });
+    expect(Object.keys(pipelines)).toEqual(['migrate-all', 'nightly-refresh']);
+    expect(taskOrder(pipelines['migrate-all']!)).toEqual(['export', 'silver', 'gold']);
+    expect(pipelines['migrate-all']!.tasks.export).toMatchObject({ kind: 'export', mode: 'full' });
+    const nightly = pipelines['nightly-refresh']!;
+    expect(nightly.schedule).toEqual({ cron: '0 2 * * *', tz: 'America/Sao_Paulo' });
+    expect(nightly.tasks.export).toMatchObject({ kind: 'export', mode: 'incremental', tables: ['core.fact_demand_daily', 'analytics.fact_forecasts'], retries: 2, backoff: 60_000, timeout: 7_200_000 });
+    expect(taskOrder(nightly)).toEqual(['export', 'silver', 'gold', 'gc']);
+    // Configuring any pipeline replaces them.
+    expect(Object.keys(load({ mine: { tasks: { a: { kind: 'gc' } } } }).pipelines)).toEqual(['mine']);
+  });
+
+  it('corrente.example.yaml spells out the same pipelines', () => {
+    const example = loadConfig({ env: {}, file: new URL('../../corrente.example.yaml', import.meta.url).pathname });
+    expect(example.pipelines).toEqual(loadConfig({ env: {} }).pipelines);
+  });
+});
