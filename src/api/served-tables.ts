@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { manifestKey, readManifest, type Manifest } from '../lake/index.js';
 import { currentTablesByLayer, localFilesOf, type Layer, type LayerTable } from '../pipeline/index.js';
 import { CorrenteError } from '../shared/errors.js';
-import { formatTableRef } from '../shared/table-schema.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ServedColumn } from './table-query.js';
 
@@ -130,11 +129,6 @@ function served(t: LayerTable, manifest: Manifest, all: readonly LayerTable[]): 
 /** The columns of a run, as the query builder takes them. */
 export function servedColumns(manifest: Manifest): ServedColumn[] {
   return manifest.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }));
-}
-
-/** `formatTableRef` of a served table, for messages. */
-export function shownName(t: ServedTable): string {
-  return formatTableRef(t.manifest.table);
 }
 
 /** `run-<id>` folders under the cache (any depth), with their size and last access. */
