@@ -5,14 +5,17 @@
  * changes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../src/lake/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { manifestKey, type Manifest } from '../../src/lake/index.js';
 import { restoreTable } from '../../src/pipeline/index.js';
+import { createObjectStore } from '../../src/storage/index.js';
 import { createTestSchema, TEST_DATABASE_URL, type TestSchema } from '../helpers/pg.js';
 import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
 import { createCliSandbox, expectCleanFailure, runCli, type CliSandbox } from '../helpers/cli.js';
+import { startS3Server } from '../helpers/s3-server.js';
 
 let db: TestSchema;
 let lake: LocalLake;
@@ -246,6 +249,24 @@ describe('restore', () => {
       expect(await rowsAsText(target, qualified)).toEqual(await rowsAsText(db.admin, qualified));
     } finally {
       await arrLake.close();
+    }
+  });
+
+  it('restores from S3 (files downloaded to a temp dir, then loaded)', async () => {
+    const s3 = await startS3Server();
+    const config = loadConfig({ env: {}, file: undefined, overrides: { storage: { kind: 's3', s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey } } } });
+    const remote = createObjectStore(config.storage);
+    try {
+      await remote.ensureBucket('bronze');
+      const table = { schema: db.schema, name: TABLE };
+      for (const f of manifest.files) await remote.putFile('bronze', f.key, lake.store.localPath('bronze', f.key)!);
+      await remote.putBytes('bronze', manifestKey(table, manifest.runId), await readFile(lake.store.localPath('bronze', manifestKey(table, manifest.runId))!));
+      const result = await restoreTable({ store: remote, config: lake.deps.config }, { bucket: 'bronze', table, runId: manifest.runId, intoUrl: targetUrl, as: { schema: db.schema, name: 'from_s3' } });
+      expect(result).toMatchObject({ rows: ROWS.length, verified: 'checksums' });
+      expect(await rowsAsText(target, `"${db.schema}".from_s3`)).toEqual(await rowsAsText(db.admin, `"${db.schema}"."${TABLE}"`));
+    } finally {
+      await remote.close();
+      await s3.close();
     }
   });
 
