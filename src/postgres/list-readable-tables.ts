@@ -4,7 +4,7 @@
  * left out (their parent holds their rows), and so are the system schemas.
  */
 import type { TableRef } from '../shared/table-schema.js';
-import type { PgClient, PgPool } from './pool.js';
+import type { PgClient } from './pool.js';
 
 const READABLE_TABLES = `
 SELECT n.nspname AS schema, c.relname AS name
@@ -15,6 +15,6 @@ WHERE c.relkind IN ('r','p','v','m') AND NOT c.relispartition
 ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"`;
 
 /** @returns every readable relation, ordered by schema then name. */
-export async function listReadableTables(db: PgClient | PgPool): Promise<TableRef[]> {
-  return (await db.query<{ schema: string; name: string }>(READABLE_TABLES)).rows.map((r) => ({ schema: r.schema, name: r.name }));
+export async function listReadableTables(client: PgClient): Promise<TableRef[]> {
+  return (await client.query<{ schema: string; name: string }>(READABLE_TABLES)).rows.map((r) => ({ schema: r.schema, name: r.name }));
 }
