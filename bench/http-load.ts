@@ -18,7 +18,7 @@ export interface LoadResult {
 }
 
 /** Percentile `p` (0..100) of sorted values, nearest rank. */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
@@ -34,32 +34,30 @@ function once(agent: Agent, url: string): Promise<number> {
   });
 }
 
-/** Runs the load against `urls` (each client cycles through them). */
-export async function runHttpLoad(urls: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+/**
+ * `connections` loops calling `task(i)` back to back for `seconds` (`i` counts per loop,
+ * starting at the loop's number, to spread the work): every latency kept.
+ */
+export async function closedLoop(connections: number, seconds: number, task: (i: number) => Promise<void>): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: Error | undefined;
   const deadline = performance.now() + seconds * 1000;
   const t0 = performance.now();
-  try {
-    await Promise.all(
-      Array.from({ length: connections }, async (_, c) => {
-        for (let i = c; performance.now() < deadline; i++) {
-          const start = performance.now();
-          try {
-            await once(agent, urls[i % urls.length]!);
-            latencies.push(performance.now() - start);
-          } catch (err) {
-            errors++;
-            firstError ??= err as Error;
-          }
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      for (let i = c; performance.now() < deadline; i++) {
+        const start = performance.now();
+        try {
+          await task(i);
+          latencies.push(performance.now() - start);
+        } catch (err) {
+          errors++;
+          firstError ??= err as Error;
         }
-      }),
-    );
-  } finally {
-    agent.destroy();
-  }
+      }
+    }),
+  );
   if (latencies.length === 0) throw firstError ?? new Error('no request completed');
   const sorted = latencies.sort((a, b) => a - b);
   const elapsed = (performance.now() - t0) / 1000;
@@ -74,4 +72,14 @@ export async function runHttpLoad(urls: readonly string[], connections: number, 
     p99: round(percentile(sorted, 99)),
     max: round(sorted[sorted.length - 1]!),
   };
+}
+
+/** Runs the load against `urls` (each client cycles through them). */
+export async function runHttpLoad(urls: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  try {
+    return await closedLoop(connections, seconds, (i) => once(agent, urls[i % urls.length]!).then(() => undefined));
+  } finally {
+    agent.destroy();
+  }
 }

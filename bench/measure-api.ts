@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { openQueryPool } from '../src/duckdb/index.js';
-import { runHttpLoad, percentile, type LoadResult } from './http-load.js';
+import { closedLoop, runHttpLoad, type LoadResult } from './http-load.js';
 import { REPO_ROOT } from './paths.js';
 import { runChild, startChild } from './proc.js';
 import { deletePrefix } from './redis.js';
@@ -43,27 +43,14 @@ function goldFiles(lake: string, model: string): string[] {
 /** The same closed loop as the HTTP load, on a DuckDB pool: the floor. */
 async function duckdbLoad(sqls: readonly { sql: string; params: string[] }[], seconds: number): Promise<LoadResult> {
   const pool = await openQueryPool({ memoryMb: 512, threads: 2, connections: 4 });
-  const latencies: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
-  const t0 = performance.now();
   try {
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async (_, c) => {
-        for (let i = c; performance.now() < deadline; i++) {
-          const q = sqls[i % sqls.length]!;
-          const start = performance.now();
-          await pool.query(q.sql, q.params);
-          latencies.push(performance.now() - start);
-        }
-      }),
-    );
+    return await closedLoop(CONNECTIONS, seconds, async (i) => {
+      const q = sqls[i % sqls.length]!;
+      await pool.query(q.sql, q.params);
+    });
   } finally {
     await pool.close();
   }
-  const sorted = latencies.sort((a, b) => a - b);
-  const elapsed = (performance.now() - t0) / 1000;
-  const r = (v: number): number => Math.round(v * 10) / 10;
-  return { requests: sorted.length, errors: 0, seconds: r(elapsed), requestsPerSecond: r(sorted.length / elapsed), p50: r(percentile(sorted, 50)), p95: r(percentile(sorted, 95)), p99: r(percentile(sorted, 99)), max: r(sorted.at(-1)!) };
 }
 
 export async function measureApi(databaseUrl: string, cliPath: string, redis: Redis, rows: number): Promise<Measurement[]> {

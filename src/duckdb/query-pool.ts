@@ -5,6 +5,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CorrenteError } from '../shared/errors.js';
+import { baseSettings } from './duckdb-session.js';
 
 export interface QueryPoolOptions {
   /** Memory budget of the instance, MB. @defaultValue 512 */
@@ -34,15 +35,11 @@ export interface QueryPool {
 
 /** Opens the instance and its connections. */
 export async function openQueryPool(options: QueryPoolOptions = {}): Promise<QueryPool> {
-  const settings: Record<string, string> = {
-    memory_limit: `${options.memoryMb ?? 512}MB`,
-    threads: String(options.threads ?? 2),
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
+  const settings = {
+    ...baseSettings({ memoryMb: options.memoryMb ?? 512, threads: options.threads ?? 2, tempDir: options.tempDir }),
     // Parquet metadata is read once per file, not per request.
     enable_object_cache: 'true',
   };
-  if (options.tempDir) settings.temp_directory = options.tempDir;
   const instance = await DuckDBInstance.create(':memory:', settings);
   const idle: DuckDBConnection[] = [];
   const waiting: ((c: DuckDBConnection) => void)[] = [];
