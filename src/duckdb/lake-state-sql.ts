@@ -20,20 +20,27 @@ function read(files: readonly string[]): string {
   return `read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`;
 }
 
-/** Every row and tombstone, tagged with its layer (`seq`) and whether it is a deletion. */
-function eventsSql(layers: readonly StateLayer[], select: string, keyList: string): string {
+/**
+ * Every row and tombstone, tagged with its layer (`seq`) and whether it is a deletion;
+ * with `only`, just the keys also in that relation (a semi join: cheap for a few keys).
+ */
+function eventsSql(layers: readonly StateLayer[], select: string, keyList: string, only?: string): string {
+  const restrict = only ? ` SEMI JOIN ${only} USING (${keyList})` : '';
   const parts: string[] = [];
   layers.forEach((layer, seq) => {
-    if (layer.files.length > 0) parts.push(`SELECT ${select}, ${seq} AS ${SEQ}, false AS ${DEL} FROM ${read(layer.files)}`);
-    if (layer.tombstones && layer.tombstones.length > 0) parts.push(`SELECT ${keyList}, ${seq} AS ${SEQ}, true AS ${DEL} FROM ${read(layer.tombstones)}`);
+    if (layer.files.length > 0) parts.push(`SELECT ${select}, ${seq} AS ${SEQ}, false AS ${DEL} FROM ${read(layer.files)}${restrict}`);
+    if (layer.tombstones && layer.tombstones.length > 0) parts.push(`SELECT ${keyList}, ${seq} AS ${SEQ}, true AS ${DEL} FROM ${read(layer.tombstones)}${restrict}`);
   });
   return parts.join(' UNION ALL BY NAME ');
 }
 
-/** `SELECT <key columns>` of the keys the state holds now. */
-export function liveKeysSql(layers: readonly StateLayer[], keyColumns: readonly string[]): string {
+/**
+ * `SELECT <key columns>` of the keys the state holds now; with `only` (a table or view
+ * holding key columns), just those of its keys.
+ */
+export function liveKeysSql(layers: readonly StateLayer[], keyColumns: readonly string[], only?: string): string {
   const keys = keyColumns.map(quoteIdent).join(', ');
-  return `SELECT ${keys} FROM (${eventsSql(layers, keys, keys)}) GROUP BY ${keys} HAVING NOT arg_max(${DEL}, ${SEQ})`;
+  return `SELECT ${keys} FROM (${eventsSql(layers, keys, keys, only)}) GROUP BY ${keys} HAVING NOT arg_max(${DEL}, ${SEQ})`;
 }
 
 /** `SELECT *` of the current rows: latest version per primary key, tombstoned keys removed. */

@@ -22,6 +22,7 @@ import {
   stagedKey,
   stageSecondsSchema,
   typeDefinitionSchema,
+  type CurrentPointer,
   type IncrementalInfo,
   type Manifest,
   type ManifestFile,
@@ -403,6 +404,26 @@ async function readIncrementalPlan(deps: ExportDeps, req: ExportRequest, signal?
   return bytes ? { incremental: { kind: 'full', info: incrementalInfoSchema.parse(JSON.parse(bytes.toString('utf8'))) } } : {};
 }
 
+/** Counts of the source in the export's snapshot, on a connection of their own. */
+async function countInSnapshot(deps: ExportDeps, snapshotId: string, schema: TableSchema, options: Parameters<typeof readWindowCounts>[2]): Promise<Awaited<ReturnType<typeof readWindowCounts>>> {
+  const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId });
+  try {
+    return await readWindowCounts(s.client, schema, options);
+  } catch (err) {
+    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(schema.table) });
+  } finally {
+    await s.close();
+  }
+}
+
+/** Rows the lake held before this increment, from the last manifest of the chain (reconciled counts). */
+async function lakeRowsBefore(deps: ExportDeps, req: ExportRequest, base: CurrentPointer, signal?: AbortSignal): Promise<{ previousLakeRows?: number }> {
+  const last = base.increments?.at(-1);
+  const m = await readManifest(deps.store, deps.buckets[req.layer], last ? last.manifestKey : base.manifestKey, signal);
+  const rows = last ? m?.incremental?.reconciliation?.lakeRows : m?.totals.rows;
+  return rows !== undefined ? { previousLakeRows: rows } : {};
+}
+
 /**
  * Exports the rows of an incremental window (one range, in the planning snapshot), then
  * reconciles the lake with the source and, with `deletes: keydiff`, writes tombstones.
@@ -419,17 +440,23 @@ async function exportIncrement(
   const logger = deps.logger ?? noopLogger;
   const shown = formatTableRef(req.table);
   const column = window.info.column;
-  const counts = await readWindowCounts(session.client, schema, window.filter, column).catch((err: unknown) => {
-    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: shown });
-  });
+  const nullable = column !== undefined && schema.columns.find((c) => c.name === column)?.nullable === true;
+  // Counted on a second connection in the same snapshot, while the window streams. The
+  // verification fingerprint counts the window already; without it, this query does.
+  const countsDone = countInSnapshot(deps, session.snapshotId!, schema, { ...(deps.config.verify ? {} : { window: window.filter }), ...(nullable ? { nullColumn: column } : {}) });
+  countsDone.catch(() => {});
   const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i), filter: window.filter };
   const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
+  const counted = await countsDone;
+  const counts = { total: counted.total, nulls: counted.nulls, window: counted.window ?? Number(fingerprint?.rows ?? Number.NaN) };
+  const lakeBefore = await lakeRowsBefore(deps, req, window.base, options.signal);
   const rec = await withWorkDir(deps, (dir) =>
     reconcileIncrement(deps, req, {
       schema,
       base: window.base,
       files,
       source: counts,
+      ...lakeBefore,
       keydiff: req.incremental?.deletes === 'keydiff',
       client: session.client,
       workDir: dir,

@@ -22,6 +22,11 @@ export interface ReconcileInput {
   files: readonly ManifestFile[];
   /** Counts read in the export snapshot. */
   source: { total: number; window: number };
+  /**
+   * Rows the lake held before this run (the previous increment's reconciled count, or the
+   * full run's rows): without keydiff, only this run's keys are then looked up in the lake.
+   */
+  previousLakeRows?: number;
   keydiff: boolean;
   /** The export's session: source keys are read in its snapshot. */
   client: PgClient;
@@ -68,10 +73,19 @@ export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, i
   const keys = schema.primaryKey.map(quoteIdent).join(', ');
   const duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.verifyThreads, tempDir: join(workDir, 'duckdb-reconcile') });
   try {
-    await duck.run(`CREATE TEMP TABLE prior_keys AS ${liveKeysSql(prior, schema.primaryKey)}`, signal);
+    const count = async (sql: string): Promise<number> => Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (${sql})`, signal))[0]!.n);
     await duck.run(`CREATE TEMP TABLE new_keys AS SELECT ${keys} FROM read_parquet([${current.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, signal);
-    const merged = Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys)`, signal))[0]!.n);
-    let result: ReconcileResult = { reconciliation: { windowSourceRows: input.source.window, windowWrittenRows: input.files.reduce((n, f) => n + f.rows, 0), sourceRows: input.source.total, lakeRows: merged, status: 'matched' } };
+    const reconciliation = { windowSourceRows: input.source.window, windowWrittenRows: input.files.reduce((n, f) => n + f.rows, 0), sourceRows: input.source.total, lakeRows: 0, status: 'matched' as const };
+    let result: ReconcileResult = { reconciliation };
+    if (!input.keydiff && input.previousLakeRows !== undefined) {
+      // Only this run's keys are looked up in the lake: those already live there replace a row.
+      const replacing = await count(liveKeysSql(prior, schema.primaryKey, 'new_keys'));
+      reconciliation.lakeRows = input.previousLakeRows + (await count('SELECT * FROM new_keys')) - replacing;
+    } else {
+      await duck.run(`CREATE TEMP TABLE prior_keys AS ${liveKeysSql(prior, schema.primaryKey)}`, signal);
+      reconciliation.lakeRows = await count(`SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys`);
+    }
+    const merged = reconciliation.lakeRows;
     if (input.keydiff) {
       const t0 = performance.now();
       const sourceKeys = await readSourceKeys(deps, input, duck, workDir);
@@ -80,9 +94,7 @@ export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, i
       const deleted = `SELECT ${keys} FROM prior_keys EXCEPT SELECT ${keys} FROM source_keys`;
       await duck.run(`COPY (${deleted} ORDER BY ${keys}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, signal);
       const rows = Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM read_parquet(${quoteLiteral(path)})`, signal))[0]!.n);
-      const missing = Number(
-        (await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (SELECT ${keys} FROM source_keys EXCEPT (SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys))`, signal))[0]!.n,
-      );
+      const missing = await count(`SELECT ${keys} FROM source_keys EXCEPT (SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys)`);
       const key = tombstonesKey(req.table, req.runId);
       const [size, sha256] = await Promise.all([stat(path).then((s) => s.size), sha256File(path)]);
       await deps.store.putFile(bucket, key, path, { signal });
@@ -93,7 +105,8 @@ export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, i
         missingRows: missing,
       };
     }
-    result.reconciliation.status = result.reconciliation.lakeRows === result.reconciliation.sourceRows && result.reconciliation.windowSourceRows === result.reconciliation.windowWrittenRows ? 'matched' : 'mismatched';
+    const r = result.reconciliation;
+    r.status = r.lakeRows === r.sourceRows && r.windowSourceRows === r.windowWrittenRows ? 'matched' : 'mismatched';
     return result;
   } finally {
     duck.close();

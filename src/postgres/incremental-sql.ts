@@ -130,14 +130,16 @@ export async function readTableOid(client: PgClient, schema: TableSchema): Promi
   return res.rows[0]?.oid ?? '';
 }
 
-/** Rows of the whole table, rows in the window, and (column mode) rows whose watermark is NULL, in one scan. */
-export async function readWindowCounts(client: PgClient, schema: TableSchema, filter: RowFilter, nullColumn?: string): Promise<{ total: number; window: number; nulls: number }> {
-  const nulls = nullColumn ? `count(*) FILTER (WHERE ${quoteIdent(nullColumn)} IS NULL)` : '0';
-  const res = await client.query<{ total: string; win: string; nulls: string }>(
-    `SELECT count(*)::text AS total, count(*) FILTER (WHERE ${filter.sql})::text AS win, (${nulls})::text AS nulls FROM ${qualifiedName(schema)}`,
-  );
+/**
+ * Rows of the whole table, and (when asked) rows in the window and rows whose watermark
+ * is NULL. Asked for nothing else, Postgres may answer from the primary key index alone.
+ */
+export async function readWindowCounts(client: PgClient, schema: TableSchema, options: { window?: RowFilter; nullColumn?: string }): Promise<{ total: number; window?: number; nulls: number }> {
+  const win = options.window ? `count(*) FILTER (WHERE ${options.window.sql})::text` : 'NULL::text';
+  const nulls = options.nullColumn ? `count(*) FILTER (WHERE ${quoteIdent(options.nullColumn)} IS NULL)::text` : `'0'`;
+  const res = await client.query<{ total: string; win: string | null; nulls: string }>(`SELECT count(*)::text AS total, ${win} AS win, ${nulls} AS nulls FROM ${qualifiedName(schema)}`);
   const row = res.rows[0]!;
-  return { total: Number(row.total), window: Number(row.win), nulls: Number(row.nulls) };
+  return { total: Number(row.total), ...(row.win !== null ? { window: Number(row.win) } : {}), nulls: Number(row.nulls) };
 }
 
 /** `COPY (SELECT <primary key> FROM t) TO STDOUT (FORMAT csv)`: the source's keys, for `deletes: keydiff`. */
