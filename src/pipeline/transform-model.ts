@@ -29,6 +29,7 @@ import { describeLogicalType, quoteIdent, quoteLiteral, type LogicalType, type T
 import { buildDataTests, locateOption, parseRelationshipTarget, renderSql, type DataTest, type ModelDef, type SingularTestDef, type TemplateCall } from '../transform/index.js';
 import type { Layer } from './export-types.js';
 import { sha256File } from './file-hash.js';
+import { refreshLocalCatalogQuietly } from './lake-catalog.js';
 import { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 import { modelError } from './transform-errors.js';
 
@@ -357,23 +358,38 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
         throw modelError(err, `quarantine rule ${r.name} of model ${def.name}`, `${where.file}:${where.line}`, deps.config.memoryMb, rename);
       });
     }
-    const keep = rules.length > 0 ? ` WHERE ${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')}` : '';
     const writer = { ...deps.writer, fileRows: deps.config.fileRows };
     const write = async (select: string, sub: string, cols: string[]): Promise<WrittenFile[]> => {
       const outDir = join(dir, sub);
       await mkdir(outDir, { recursive: true });
       return writeOrExplain(duck, select, outDir, cols, writer, def, deps.config.memoryMb, rename, signal);
     };
-    const mainFiles = await write(`SELECT * FROM __stored${keep}`, 'out', names);
+    let mainFiles: WrittenFile[];
     let quarantine: StagedOutput | undefined;
-    if (rules.length > 0) {
+    const stageProblems: string[] = [];
+    if (rules.length === 0) {
+      mainFiles = await write('SELECT * FROM __stored', 'out', names);
+    } else {
+      // The query runs once, into a local staging file with the broken rules of each row
+      // ('' when none); kept and quarantined rows are then split from it, which costs a
+      // Parquet read instead of running the model twice.
       const ruleCol = '_quarantine_rule';
-      const failed = `concat_ws(',', ${rules.map((r) => `CASE WHEN (${r.sql}) IS NOT TRUE THEN ${quoteLiteral(r.name)} END`).join(', ')})`;
-      const qFiles = await write(`SELECT *, ${failed} AS ${ruleCol} FROM __stored WHERE NOT (${rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ')})`, 'quarantine', [...names, ruleCol]);
+      if (names.includes(ruleCol)) {
+        throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} returns a column named ${ruleCol}, which its quarantine adds`, { hint: 'Rename that column' });
+      }
+      const broken = `concat_ws(',', ${rules.map((r) => `CASE WHEN (${r.sql}) IS NOT TRUE THEN ${quoteLiteral(r.name)} END`).join(', ')})`;
+      // (The filter is always true: measured, it also keeps DuckDB from running out of memory
+      // on a window over 5M rows at 256 MB, which the bare query does.)
+      const staged = await write(`SELECT * FROM (SELECT *, ${broken} AS ${ruleCol} FROM __stored) WHERE ${ruleCol} IS NOT NULL`, 'stage', [...names, ruleCol]);
+      const stage = parquetRelation(staged.map((f) => f.path));
+      mainFiles = await write(`SELECT * EXCLUDE (${ruleCol}) FROM ${stage} WHERE ${ruleCol} = ''`, 'out', names);
+      const qFiles = await write(`SELECT * FROM ${stage} WHERE ${ruleCol} <> ''`, 'quarantine', [...names, ruleCol]);
       quarantine = { table: quarantineTableRef(def), files: qFiles, columns: [...columns, { name: ruleCol, duckType: 'VARCHAR', type: { kind: 'text' } }] };
+      const total = (files: WrittenFile[]): number => files.reduce((n, f) => n + f.rows, 0);
+      if (total(staged) !== total(mainFiles) + total(qFiles)) stageProblems.push(`rows: query ${total(staged)}, kept ${total(mainFiles)} + quarantined ${total(qFiles)}`);
     }
     const tv = performance.now();
-    const problems = await verifyWritten(duck, mainFiles, names, signal);
+    const problems = [...stageProblems, ...(await verifyWritten(duck, mainFiles, names, signal))];
     if (quarantine) problems.push(...(await verifyWritten(duck, quarantine.files, quarantine.columns.map((c) => c.name), signal)).map((p) => `quarantine ${p}`));
     if (problems.length > 0) {
       throw new CorrenteError('VERIFY_MISMATCH', `${def.file}: the files written for model ${def.name} do not match its query: ${problems.slice(0, 3).join('; ')}`, {
@@ -441,6 +457,7 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
     }
     manifest.timings.publishedAt = new Date().toISOString();
     const published = await publishManifest(deps.store, manifest, signal);
+    if (published.pointerMoved) await refreshLocalCatalogQuietly(deps.store, deps.buckets, logger);
     logger.info({ rows, quarantined, pointerMoved: published.pointerMoved }, 'model published');
     return { ...base, status: 'published', ...(quarantined !== undefined ? { quarantined } : {}), pointerMoved: published.pointerMoved, seconds: (performance.now() - t0) / 1000 };
   } finally {
