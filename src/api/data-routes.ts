@@ -73,7 +73,7 @@ function page(built: BuiltQuery, manifest: Manifest, result: { columns: string[]
 export interface DataRouteDeps {
   api: ApiDeps;
   tables: ServedTables;
-  pool: QueryPool;
+  duck: QueryPool;
   /** Observes query seconds (metrics). */
   observeQuery: (route: string, seconds: number) => void;
 }
@@ -120,7 +120,7 @@ export function registerDataRoutes(app: FastifyInstance, deps: DataRouteDeps): v
       const manifest = await runOf(table, cursor);
       const files = await deps.tables.files(table.layer, manifest);
       const built = buildTableQuery(files, servedColumns(manifest), manifest.primaryKey, tableRequest(req.query), limits, cursor);
-      const result = await timed('rows', () => deps.pool.query(built.sql, built.params));
+      const result = await timed('rows', () => deps.duck.query(built.sql, built.params));
       versionHeaders(reply, manifest);
       const { rows, next } = page(built, manifest, result);
       return {
@@ -156,7 +156,7 @@ export function registerDataRoutes(app: FastifyInstance, deps: DataRouteDeps): v
       const path = join(dir, `out.${format}`);
       try {
         const options = format === 'csv' ? '(FORMAT csv, HEADER)' : '(FORMAT parquet, COMPRESSION zstd)';
-        await timed('download', () => deps.pool.run(`COPY (${built.sql}) TO ${quoteLiteral(path)} ${options}`, built.params));
+        await timed('download', () => deps.duck.run(`COPY (${built.sql}) TO ${quoteLiteral(path)} ${options}`, built.params));
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
         throw err;
@@ -179,7 +179,7 @@ export function registerDataRoutes(app: FastifyInstance, deps: DataRouteDeps): v
       const files = await deps.tables.files('gold', table.manifest);
       // The series with the most weeks first: the picker opens on a chart worth reading.
       const sql = `SELECT item_id, site_id FROM read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false) GROUP BY ALL ORDER BY count(*) DESC, item_id, site_id LIMIT ${req.query.limit ?? 5000}`;
-      const result = await timed('demand-vs-forecast-keys', () => deps.pool.query(sql));
+      const result = await timed('demand-vs-forecast-keys', () => deps.duck.query(sql));
       versionHeaders(reply, table.manifest);
       return { run: { runId: table.manifest.runId }, keys: result.rows.map(([item_id, site_id]) => ({ item_id, site_id })) };
     },
@@ -214,7 +214,7 @@ export function registerDataRoutes(app: FastifyInstance, deps: DataRouteDeps): v
       if (q.to) (filters.week_start ??= []).push(`lte.${q.to}`);
       if (q.model_name) filters.model_name = [`eq.${q.model_name}`];
       const built = buildTableQuery(files, servedColumns(table.manifest), [], { filters, order: 'week_start,model_name', limit: deps.api.config.maxPageSize }, limits);
-      const result = await timed('demand-vs-forecast', () => deps.pool.query(built.sql, built.params));
+      const result = await timed('demand-vs-forecast', () => deps.duck.query(built.sql, built.params));
       versionHeaders(reply, table.manifest);
       return { item_id: q.item_id, site_id: q.site_id, run: { runId: table.manifest.runId, snapshotTime: table.manifest.source.snapshotTime }, rows: page(built, table.manifest, result).rows };
     },

@@ -34,14 +34,14 @@ async function check(name: string, fn: () => Promise<unknown>, timeoutMs = 2000)
 export interface OpsRouteDeps {
   api: ApiDeps;
   tables: ServedTables;
-  pool: QueryPool;
+  duck: QueryPool;
   metrics: ApiMetrics;
 }
 
 export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): void {
   app.get('/health', { schema: { summary: '200 when DuckDB, the lake and Redis answer, else 503; freshness of each gold table', tags: ['ops'] } }, async (_req, reply) => {
     const checks = await Promise.all([
-      check('duckdb', () => deps.pool.query('SELECT 1')),
+      check('duckdb', () => deps.duck.query('SELECT 1')),
       check('lake', () => deps.tables.list()),
       deps.api.queues ? check('redis', () => deps.api.queues!.ping()) : Promise.resolve<Check>({ name: 'redis', ok: true, ms: 0, error: 'not configured' }),
     ]);
@@ -62,7 +62,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsRouteDeps): voi
   });
 
   app.get('/ready', { schema: { summary: '200 once the server is started and its DuckDB answers', tags: ['ops'] } }, async (_req, reply) => {
-    const duck = await check('duckdb', () => deps.pool.query('SELECT 1'));
+    const duck = await check('duckdb', () => deps.duck.query('SELECT 1'));
     reply.code(duck.ok ? 200 : 503);
     return { ready: duck.ok };
   });

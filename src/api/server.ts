@@ -60,7 +60,7 @@ function uplotDir(): string {
 /** Builds the server (not listening yet). */
 export async function createApiServer(deps: ApiDeps): Promise<ApiServer> {
   const cfg = deps.config;
-  const pool: QueryPool = await openQueryPool({ memoryMb: cfg.memoryMb, threads: cfg.threads, connections: cfg.connections });
+  const duck: QueryPool = await openQueryPool({ memoryMb: cfg.memoryMb, threads: cfg.threads, connections: cfg.connections });
   const tables = new ServedTables({
     store: deps.store,
     buckets: deps.buckets,
@@ -92,14 +92,14 @@ export async function createApiServer(deps: ApiDeps): Promise<ApiServer> {
     });
     await app.register(fastifySwagger, { openapi: { info: { title: 'corrente API', version: '1', description: 'The lake\'s current runs, read through DuckDB' } } });
     await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-    registerDataRoutes(app, { api: deps, tables, pool, observeQuery: metrics.observeQuery });
-    registerOpsRoutes(app, { api: deps, tables, pool, metrics });
+    registerDataRoutes(app, { api: deps, tables, duck, observeQuery: metrics.observeQuery });
+    registerOpsRoutes(app, { api: deps, tables, duck, metrics });
     await app.register(fastifyStatic, { root: dashboardDir(), prefix: '/', index: ['index.html'] });
     await app.register(fastifyStatic, { root: uplotDir(), prefix: '/assets/uplot/', decorateReply: false });
     if (deps.queues) await registerQueueUi(app, await deps.queues.bullQueues());
   } catch (err) {
     await app.close().catch(() => {});
-    await pool.close();
+    await duck.close();
     throw err;
   }
   let closing: Promise<void> | undefined;
@@ -115,7 +115,7 @@ export async function createApiServer(deps: ApiDeps): Promise<ApiServer> {
         try {
           await app.close();
         } finally {
-          await pool.close();
+          await duck.close();
         }
       })()),
   };
