@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { openLakeSession, writeCatalogFile, type DuckSession, type LakeView } from '../duckdb/index.js';
 import { listCurrentTables, readManifest, type CurrentTable } from '../lake/index.js';
 import { LocalDirStore, type ObjectStore } from '../storage/index.js';
-import { CorrenteError } from '../shared/errors.js';
+import { CorrenteError, describeError } from '../shared/errors.js';
 import { noopLogger, type Logger } from '../shared/logger.js';
 import { formatTableRef, type TableRef } from '../shared/table-schema.js';
 
@@ -139,4 +139,17 @@ export async function refreshLocalCatalog(store: ObjectStore, buckets: LayerBuck
     logger.debug({ path }, 'lake changed while the catalog was built; rebuilding');
   }
   return path;
+}
+
+/**
+ * {@link refreshLocalCatalog} for publishers: the catalog is a convenience for readers, so
+ * failing to rebuild it (a full disk, a permission) is logged and must not fail a publish
+ * that already happened; the next publish retries.
+ */
+export async function refreshLocalCatalogQuietly(store: ObjectStore, buckets: LayerBuckets, logger: Logger): Promise<void> {
+  try {
+    await refreshLocalCatalog(store, buckets, logger);
+  } catch (err) {
+    logger.warn({ err: { message: describeError(err) } }, 'lake catalog not refreshed; the next publish retries');
+  }
 }

@@ -10,12 +10,12 @@ import type { ExportConfig } from '../config/index.js';
 import { fingerprintParquet, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
 import { advanceWatermark, publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
-import { CorrenteError, describeError } from '../shared/errors.js';
+import { CorrenteError } from '../shared/errors.js';
 import type { TableFingerprint } from '../shared/fingerprint.js';
 import { noopLogger, type Logger } from '../shared/logger.js';
 import { formatTableRef, type TableRef } from '../shared/table-schema.js';
 import { compareFingerprints } from './compare-fingerprints.js';
-import { refreshLocalCatalog, type LayerBuckets } from './lake-catalog.js';
+import { refreshLocalCatalogQuietly, type LayerBuckets } from './lake-catalog.js';
 
 export interface VerifyDeps {
   store: ObjectStore;
@@ -105,20 +105,8 @@ export async function verifyAndPublish(deps: VerifyDeps, req: VerifyRequest, sig
   const publish = await publishManifest(deps.store, manifest, signal);
   // Only now, with the run readable, may the next window start after it.
   if (publish.pointerMoved) await advanceWatermark(deps.store, manifest, publish.pointer.snapshotTime, signal);
-  if (publish.pointerMoved && deps.buckets) await refreshCatalogQuietly(deps.store, deps.buckets, logger);
+  if (publish.pointerMoved && deps.buckets) await refreshLocalCatalogQuietly(deps.store, deps.buckets, logger);
   await deps.store.deleteMany(req.bucket, [stagedKey(req.table, req.runId)], { signal });
   logger.info({ table: shown, runId: req.runId, pointerMoved: publish.pointerMoved }, 'run published');
   return { manifest, publish };
-}
-
-/**
- * The catalog is a convenience for readers: failing to rebuild it (a reader holding a lock,
- * a full disk) must not fail a publish that already happened.
- */
-async function refreshCatalogQuietly(store: ObjectStore, buckets: LayerBuckets, logger: Logger): Promise<void> {
-  try {
-    await refreshLocalCatalog(store, buckets, logger);
-  } catch (err) {
-    logger.warn({ err: { message: describeError(err) } }, 'lake catalog not refreshed; the next publish retries');
-  }
 }
