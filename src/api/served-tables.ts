@@ -36,6 +36,7 @@ export interface ServedTablesOptions {
 export class ServedTables {
   readonly #opts: ServedTablesOptions;
   #cached?: { at: number; tables: Promise<ServedTable[]> };
+  #trimmedAt = 0;
 
   constructor(options: ServedTablesOptions) {
     this.#opts = options;
@@ -96,7 +97,10 @@ export class ServedTables {
   /** Local paths of a run's files (downloaded into the cache for S3, which is then trimmed). */
   async files(layer: Layer, manifest: Manifest): Promise<string[]> {
     const input = await localFilesOf({ store: this.#opts.store, buckets: this.#opts.buckets, cacheDir: this.#opts.cacheDir }, layer, manifest);
-    if (manifest.files.length > 0 && this.#opts.store.localPath(this.#opts.buckets[layer], manifest.files[0]!.key) === undefined) {
+    // Trimming walks the cache directory: at most every 30 s, never on every request.
+    const remote = manifest.files.length > 0 && this.#opts.store.localPath(this.#opts.buckets[layer], manifest.files[0]!.key) === undefined;
+    if (remote && Date.now() - this.#trimmedAt > 30_000) {
+      this.#trimmedAt = Date.now();
       await this.#trimCache(new Set((await this.list()).map((t) => t.manifest.runId)).add(manifest.runId));
     }
     return input.paths;
