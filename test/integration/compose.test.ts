@@ -22,6 +22,7 @@ interface Service {
   entrypoint?: string | string[];
   container_name?: string;
   profiles?: string[];
+  ports?: unknown;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
 }
@@ -62,7 +63,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('defines the stack services', () => {
-    for (const name of ['postgres', 'redis', 'minio', 'minio-buckets', 'seed', 'worker', 'scheduler', 'migrate']) {
+    for (const name of ['postgres', 'redis', 'minio', 'minio-buckets', 'seed', 'worker', 'scheduler', 'api', 'migrate']) {
       expect(services, name).toHaveProperty([name]);
     }
   });
@@ -104,13 +105,22 @@ describe('docker-compose.yml', () => {
     expect(services.scheduler!.profiles).toBeUndefined();
   });
 
+  it('serves the API on port 5000 with a healthcheck on /health; other app services disable the image healthcheck', () => {
+    const api = services.api!;
+    expect(words(api.command)).toBe('serve');
+    expect(JSON.stringify(api.ports)).toMatch(/5000/);
+    expect(words(api.healthcheck?.test)).toMatch(/127\.0\.0\.1:5000\/health/);
+    expect(dependencies(api)).toContainEqual(['redis', 'service_healthy']);
+    for (const name of ['seed', 'worker', 'scheduler', 'migrate']) expect(services[name]!.healthcheck?.disable, name).toBe(true);
+  });
+
   it('keeps migrate out of `up` (tools profile)', () => {
     expect(services.migrate!.profiles).toEqual(['tools']);
     expect(words(services.migrate!.command)).toMatch(/^migrate\b.*--wait/);
   });
 
   it('runs seed, worker and migrate from the image built here', () => {
-    for (const name of ['seed', 'worker', 'scheduler', 'migrate']) {
+    for (const name of ['seed', 'worker', 'scheduler', 'api', 'migrate']) {
       expect(services[name]!.build, name).toBeDefined();
       expect(services[name]!.image, name).toBe(services.worker!.image);
     }
