@@ -25,7 +25,7 @@ function read(files: readonly string[]): string {
  * with `only`, just the keys also in that relation (a semi join: cheap for a few keys).
  */
 function eventsSql(layers: readonly StateLayer[], select: string, keyList: string, only?: string): string {
-  const restrict = only ? ` SEMI JOIN ${only} USING (${keyList})` : '';
+  const restrict = only ? ` AS layer SEMI JOIN ${only} USING (${keyList})` : '';
   const parts: string[] = [];
   layers.forEach((layer, seq) => {
     if (layer.files.length > 0) parts.push(`SELECT ${select}, ${seq} AS ${SEQ}, false AS ${DEL} FROM ${read(layer.files)}${restrict}`);

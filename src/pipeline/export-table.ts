@@ -466,7 +466,7 @@ async function exportIncrement(
   if (column !== undefined && counts.nulls > 0) {
     logger.warn({ table: shown, column, nullRows: counts.nulls }, `${counts.nulls} rows have a NULL ${column}: increments never include them (full runs do)`);
   }
-  if (rec.reconciliation.status === 'mismatched') logger.warn({ table: shown, reconciliation: rec.reconciliation, missingRows: rec.missingRows }, 'lake and source counts differ after this increment');
+  if (rec.reconciliation.status === 'mismatched') logger.warn({ table: shown, reconciliation: rec.reconciliation }, 'lake and source counts differ after this increment');
   const info: IncrementalInfo = {
     ...window.info,
     ...(column !== undefined ? { nullRows: counts.nulls } : {}),

@@ -14,6 +14,9 @@ import { formatTableRef, quoteIdent, quoteLiteral, type TableSchema } from '../s
 import type { ExportDeps, ExportRequest } from './export-types.js';
 import { sha256File } from './file-hash.js';
 
+/** DuckDB memory for reconciling, MB (at least; `export.duckdbMemoryMb` when larger). */
+const RECONCILE_MEMORY_MB = 512;
+
 export interface ReconcileInput {
   schema: TableSchema;
   /** The full run and increments current when the window was planned. */
@@ -38,8 +41,6 @@ export interface ReconcileResult {
   reconciliation: NonNullable<IncrementalInfo['reconciliation']>;
   tombstones?: NonNullable<IncrementalInfo['tombstones']>;
   keydiffSeconds?: number;
-  /** Source keys in neither the lake nor this increment (keydiff only): rows no window caught. */
-  missingRows?: number;
 }
 
 /** Local paths of objects, downloading those the store cannot give in place. */
@@ -71,38 +72,40 @@ export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, i
   }
   const current = await localFiles(deps, bucket, input.files.map((f) => f.key), workDir, 'new', signal);
   const keys = schema.primaryKey.map(quoteIdent).join(', ');
-  const duck = await openDuckSession({ memoryMb: deps.config.duckdbMemoryMb, threads: deps.config.verifyThreads, tempDir: join(workDir, 'duckdb-reconcile') });
+  // Key sets of millions of rows: a budget below this spills the hash joins to disk.
+  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, RECONCILE_MEMORY_MB), threads: deps.config.verifyThreads, tempDir: join(workDir, 'duckdb-reconcile') });
   try {
     const count = async (sql: string): Promise<number> => Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (${sql})`, signal))[0]!.n);
     await duck.run(`CREATE TEMP TABLE new_keys AS SELECT ${keys} FROM read_parquet([${current.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, signal);
     const reconciliation = { windowSourceRows: input.source.window, windowWrittenRows: input.files.reduce((n, f) => n + f.rows, 0), sourceRows: input.source.total, lakeRows: 0, status: 'matched' as const };
     let result: ReconcileResult = { reconciliation };
-    if (!input.keydiff && input.previousLakeRows !== undefined) {
+    if (input.previousLakeRows !== undefined) {
       // Only this run's keys are looked up in the lake: those already live there replace a row.
       const replacing = await count(liveKeysSql(prior, schema.primaryKey, 'new_keys'));
       reconciliation.lakeRows = input.previousLakeRows + (await count('SELECT * FROM new_keys')) - replacing;
     } else {
-      await duck.run(`CREATE TEMP TABLE prior_keys AS ${liveKeysSql(prior, schema.primaryKey)}`, signal);
-      reconciliation.lakeRows = await count(`SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys`);
+      reconciliation.lakeRows = await count(`SELECT ${keys} FROM (${liveKeysSql(prior, schema.primaryKey)}) UNION SELECT ${keys} FROM new_keys`);
     }
-    const merged = reconciliation.lakeRows;
     if (input.keydiff) {
       const t0 = performance.now();
       const sourceKeys = await readSourceKeys(deps, input, duck, workDir);
-      await duck.run(`CREATE TEMP TABLE source_keys AS SELECT ${keys} FROM read_parquet(${quoteLiteral(sourceKeys)})`, signal);
+      // Keys some earlier layer holds as a row and the source no longer has (one hash join
+      // of all keys); those still live in the lake are the new deletions.
+      const rowFiles = prior.flatMap((l) => l.files);
+      await duck.run(
+        `CREATE TEMP TABLE gone AS SELECT DISTINCT ${keys} FROM read_parquet([${rowFiles.map(quoteLiteral).join(', ')}], hive_partitioning = false) AS lake ANTI JOIN read_parquet(${quoteLiteral(sourceKeys)}) AS source USING (${keys})`,
+        signal,
+      );
       const path = join(workDir, 'tombstones.parquet');
-      const deleted = `SELECT ${keys} FROM prior_keys EXCEPT SELECT ${keys} FROM source_keys`;
-      await duck.run(`COPY (${deleted} ORDER BY ${keys}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, signal);
-      const rows = Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM read_parquet(${quoteLiteral(path)})`, signal))[0]!.n);
-      const missing = await count(`SELECT ${keys} FROM source_keys EXCEPT (SELECT ${keys} FROM prior_keys UNION SELECT ${keys} FROM new_keys)`);
+      await duck.run(`COPY (${liveKeysSql(prior, schema.primaryKey, 'gone')} ORDER BY ${keys}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`, signal);
+      const rows = await count(`SELECT * FROM read_parquet(${quoteLiteral(path)})`);
       const key = tombstonesKey(req.table, req.runId);
-      const [size, sha256] = await Promise.all([stat(path).then((s) => s.size), sha256File(path)]);
+      const [size, sha256] = await Promise.all([stat(path).then((st) => st.size), sha256File(path)]);
       await deps.store.putFile(bucket, key, path, { signal });
       result = {
-        reconciliation: { ...result.reconciliation, lakeRows: merged - rows },
+        reconciliation: { ...reconciliation, lakeRows: reconciliation.lakeRows - rows },
         tombstones: { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256 },
         keydiffSeconds: (performance.now() - t0) / 1000,
-        missingRows: missing,
       };
     }
     const r = result.reconciliation;
