@@ -30,7 +30,6 @@ import { buildDataTests, locateOption, parseRelationshipTarget, renderSql, type 
 import type { Layer } from './export-types.js';
 import { sha256File } from './file-hash.js';
 import { refreshLocalCatalogQuietly } from './lake-catalog.js';
-import { refreshLocalCatalogQuietly } from './lake-catalog.js';
 import { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 import { modelError } from './transform-errors.js';
 
@@ -458,7 +457,6 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
     }
     manifest.timings.publishedAt = new Date().toISOString();
     const published = await publishManifest(deps.store, manifest, signal);
-    if (published.pointerMoved) await refreshLocalCatalogQuietly(deps.store, deps.buckets, logger);
     if (published.pointerMoved) await refreshLocalCatalogQuietly(deps.store, deps.buckets, logger);
     logger.info({ rows, quarantined, pointerMoved: published.pointerMoved }, 'model published');
     return { ...base, status: 'published', ...(quarantined !== undefined ? { quarantined } : {}), pointerMoved: published.pointerMoved, seconds: (performance.now() - t0) / 1000 };
