@@ -64,6 +64,19 @@ export function manualRunId(pipeline: string, now: Date): string {
 
 const isFinalTask = (t: TaskRecord): boolean => FINAL_TASK_STATES.has(t.state);
 
+/**
+ * What holds a pipeline (the active key, the queued set): run and generation, so a late
+ * release by the worker that ended generation 0 cannot drop the hold of its retry.
+ */
+function holdOf(run: Pick<PipelineRunRecord, 'runId' | 'generation'>): string {
+  return `${run.runId}#${run.generation}`;
+}
+
+function runIdOfHold(hold: string): string {
+  const at = hold.lastIndexOf('#');
+  return at < 0 ? hold : hold.slice(0, at);
+}
+
 /** The run's state once every task is final (else unchanged). */
 function settle(run: PipelineRunRecord, at: string): PipelineRunRecord {
   const tasks = Object.values(run.tasks);
@@ -136,7 +149,7 @@ export class PipelineRuns {
   async #admit(run: PipelineRunRecord, policy: 'skip' | 'queue'): Promise<TriggerResult> {
     await this.#repairActive(run.pipeline);
     const score = Date.parse(run.interval?.start ?? run.createdAt);
-    const admission = await this.#store.admit(run.pipeline, run.runId, policy, score);
+    const admission = await this.#store.admit(run.pipeline, holdOf(run), policy, score);
     if (admission === 'start') return { runId: run.runId, outcome: 'started', run: await this.#start(run.runId) };
     if (admission === 'skip') {
       const { active } = await this.#store.admission(run.pipeline);
@@ -145,7 +158,7 @@ export class PipelineRuns {
         ...r,
         state: 'skipped',
         finishedAt: at,
-        error: `skipped: run ${active ?? '?'} of ${r.pipeline} was still active (overlap: skip)`,
+        error: `skipped: run ${active ? runIdOfHold(active) : '?'} of ${r.pipeline} was still active (overlap: skip)`,
         tasks: Object.fromEntries(Object.entries(r.tasks).map(([n, t]) => [n, { ...t, state: 'skipped' as const }])),
       }));
       return { runId: run.runId, outcome: 'skipped', run: skipped };
@@ -157,11 +170,11 @@ export class PipelineRuns {
   async #repairActive(pipeline: string): Promise<void> {
     const { active } = await this.#store.admission(pipeline);
     if (!active) return;
-    const run = await this.#store.get(active);
-    if (run && !FINAL_RUN_STATES.has(run.state)) return;
-    this.#logger.warn({ pipeline, runId: active }, 'released the hold of a run that was no longer active');
+    const run = await this.#store.get(runIdOfHold(active));
+    if (run && !FINAL_RUN_STATES.has(run.state) && holdOf(run) === active) return;
+    this.#logger.warn({ pipeline, runId: runIdOfHold(active) }, 'released the hold of a run that was no longer active');
     const next = await this.#store.release(pipeline, active);
-    if (next) await this.#start(next);
+    if (next) await this.#start(runIdOfHold(next));
   }
 
   /** queued -> running, then adds the tasks whose needs are met. */
@@ -281,8 +294,8 @@ export class PipelineRuns {
   async #finished(run: PipelineRunRecord): Promise<PipelineRunRecord> {
     if (run.state === 'succeeded' && run.interval) await this.#store.intervalDone(run.pipeline, run.interval.end);
     this.#logger.info({ pipeline: run.pipeline, runId: run.runId, state: run.state }, 'pipeline run finished');
-    const next = await this.#store.release(run.pipeline, run.runId);
-    if (next) await this.#start(next);
+    const next = await this.#store.release(run.pipeline, holdOf(run));
+    if (next) await this.#start(runIdOfHold(next));
     return run;
   }
 
@@ -304,8 +317,8 @@ export class PipelineRuns {
       // Removes waiting and delayed jobs; a running one is locked and stays (it aborts itself).
       await this.#queue.remove(pipelineTaskJobId(runId, name, run.generation)).catch(() => 0);
     }
-    const next = await this.#store.release(run.pipeline, runId);
-    if (next) await this.#start(next);
+    const next = await this.#store.release(run.pipeline, holdOf(run));
+    if (next) await this.#start(runIdOfHold(next));
     return run;
   }
 
@@ -372,8 +385,8 @@ export class PipelineRuns {
     await this.#store.setPaused(pipeline, false);
     await this.#repairActive(pipeline);
     const next = await this.#store.release(pipeline, '');
-    if (next) await this.#start(next);
-    return next;
+    if (next) await this.#start(runIdOfHold(next));
+    return next ? runIdOfHold(next) : undefined;
   }
 }
 

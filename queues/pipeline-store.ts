@@ -181,7 +181,7 @@ export class PipelineStore {
     return typeof next === 'string' ? next : undefined;
   }
 
-  /** The active run and the queued ones (oldest first). */
+  /** The active run and the queued ones (oldest first), as `<runId>#<generation>`. */
   async admission(pipeline: string): Promise<{ active: string | undefined; queued: string[]; paused: boolean }> {
     const [active, queued, paused] = await Promise.all([
       this.#redis.get(this.#pl(pipeline, 'active')),

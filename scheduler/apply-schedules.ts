@@ -5,8 +5,7 @@
  */
 import type { Config } from '../src/config/index.js';
 import { nextFireTimes } from '../src/config/index.js';
-import type { Runtime } from '../src/runtime/index.js';
-import { queueRuntime, type CorrenteQueues } from '../queues/index.js';
+import type { CorrenteQueues } from '../queues/index.js';
 
 export interface AppliedSchedule {
   id: string;
@@ -37,9 +36,4 @@ export async function applySchedules(queues: CorrenteQueues, schedules: Config['
     }
   }
   return { applied, removed };
-}
-
-/** Applies `runtime.config.schedules` on the runtime's shared queues. */
-export async function applyConfiguredSchedules(runtime: Runtime): Promise<ApplyResult> {
-  return applySchedules(await queueRuntime(runtime).queues(), runtime.config.schedules);
 }

@@ -50,15 +50,34 @@ export async function sendAlert(ctx: WorkerContext, run: PipelineRunRecord): Pro
   await postWebhook(alerts.webhook, alertSummary(run), { timeoutMs: alerts.timeout, retries: alerts.retries, backoffMs: alerts.backoff, logger: ctx.logger.child({ pipeline: run.pipeline, runId: run.runId }) });
 }
 
-export function createPipelineProcessor(ctx: WorkerContext, options: PipelineProcessorOptions) {
+export interface PipelineProcessor {
+  (job: Job<PipelineJobData>, token?: string, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * For the worker's `failed` event: a task job that failed for good without its processor
+   * recording it (it stalled more than BullMQ allows, e.g. its workers kept dying) fails
+   * its task, so the run ends instead of waiting forever.
+   */
+  jobFailed(job: Job<PipelineJobData> | undefined, err: Error): Promise<void>;
+}
+
+export function createPipelineProcessor(ctx: WorkerContext, options: PipelineProcessorOptions): PipelineProcessor {
   let opened: Promise<PipelineRuns> | undefined;
   const runsOf = (): Promise<PipelineRuns> => (opened ??= openPipelineRuns(queueRuntime(ctx.runtime), ctx.config, ctx.logger));
-  return async (job: Job<PipelineJobData>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
+  const processor = async (job: Job<PipelineJobData>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
     const data = parseJobData(pipelineJobSchema, job.data, 'pipeline');
     const runs = await runsOf();
     if (data.kind === 'trigger') return onTrigger(ctx, runs, data.pipeline, job);
     return runTask(ctx, runs, data, job, signal, options);
   };
+  const jobFailed = async (job: Job<PipelineJobData> | undefined, err: Error): Promise<void> => {
+    const parsed = pipelineJobSchema.safeParse(job?.data);
+    if (!job || !parsed.success || parsed.data.kind !== 'task') return;
+    if ((await job.getState()) !== 'failed') return;
+    const { runId, task, generation } = parsed.data;
+    const change = await (await runsOf()).taskFailed(runId, task, generation, { code: 'ABORTED', message: describeError(err) }, true);
+    if (change.finished) await sendAlert(ctx, change.finished);
+  };
+  return Object.assign(processor, { jobFailed });
 }
 
 async function onTrigger(ctx: WorkerContext, runs: PipelineRuns, pipeline: string, job: Job): Promise<unknown> {

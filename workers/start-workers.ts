@@ -82,20 +82,15 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
   for (const name of names) {
     // Its own connection (a Worker blocks on it), owned by the runtime: closed after the workers.
     const connection = await queueRuntime(ctx.runtime).connection(`redis of the ${ctx.queues.names[name]} worker`);
-    const processor =
-      name === 'export'
-        ? createExportProcessor(ctx)
-        : name === 'verify'
-          ? createVerifyProcessor(ctx)
-          : name === 'pipeline'
-            ? createPipelineProcessor(ctx, { baseEnv: options.commandEnv ?? process.env })
-            : createScheduleProcessor(ctx);
+    const pipeline = name === 'pipeline' ? createPipelineProcessor(ctx, { baseEnv: options.commandEnv ?? process.env }) : undefined;
+    const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : (pipeline ?? createScheduleProcessor(ctx));
     const guarded = guard(processor as Processor, shutdown.signal, name === 'pipeline' ? PIPELINE_GUARD_MS : timeoutMs);
     // Schedule firings only enqueue, and pipeline tasks mostly wait for export jobs: counting
     // them against the export/verify slots could starve the jobs they wait for.
     const worker = new Worker(ctx.queues.names[name], name === 'schedule' || name === 'pipeline' ? guarded : slots.wrap(guarded), { ...base, connection });
     worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
     worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));
+    if (pipeline) worker.on('failed', (job, err) => void pipeline.jobFailed(job, err).catch((e: unknown) => ctx.logger.warn({ err: { message: String(e) } }, 'recording a failed pipeline job failed')));
     worker.on('completed', (job) => ctx.logger.debug({ queue: name, jobId: job.id }, 'job completed'));
     workers.push(worker);
   }

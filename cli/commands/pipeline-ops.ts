@@ -77,7 +77,8 @@ export async function runsCommand(ctx: CliContext, target: string | undefined, f
 export async function pauseCommand(ctx: CliContext, pipeline: string, flags: { json?: boolean }): Promise<number> {
   return withPipelineRuns(ctx, async (runs) => {
     await runs.pause(pipeline);
-    const { active } = await runs.store.admission(pipeline);
+    const hold = (await runs.store.admission(pipeline)).active;
+    const active = hold?.slice(0, hold.lastIndexOf('#'));
     if (flags.json) process.stdout.write(`${JSON.stringify({ pipeline, paused: true, active: active ?? null })}\n`);
     else process.stdout.write(`${pipeline}: paused (schedule firings are dropped, queued runs wait)${active ? `; run ${active} is still active and will finish` : ''}\n`);
     return 0;
@@ -104,8 +105,9 @@ export async function cancelCommand(ctx: CliContext, runId: string, flags: { jso
 
 export async function retryCommand(ctx: CliContext, runId: string, flags: { json?: boolean; wait?: boolean }): Promise<number> {
   return withPipelineRuns(ctx, async (runs) => {
+    const before = await runs.store.get(runId);
     const result = await runs.retry(runId);
-    const again = Object.entries(result.run.tasks).filter(([, t]) => t.state !== 'succeeded').map(([n]) => n);
+    const again = Object.entries(before?.tasks ?? {}).filter(([, t]) => t.state !== 'succeeded').map(([n]) => n);
     if (!flags.json) process.stdout.write(`run ${runId}: retrying ${again.join(', ')} (${result.outcome})\n`);
     if (!flags.wait) {
       if (flags.json) process.stdout.write(`${JSON.stringify(result.run, null, 2)}\n`);
