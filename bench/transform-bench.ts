@@ -1,7 +1,8 @@
 /**
- * Transform benchmark: `npm run bench:transform -- 
- * [--database URL] [--memory-mb 256] [--lake DIR]` (`--lake DIR`: build the lake there once and keep it, to re-measure without exporting again). Exports the sample tables (already seeded with N fact
- * rows; this script never reseeds) into a temp local lake, builds the shipped models, then
+ * Transform benchmark: `npm run bench:transform -- [--database URL] [--memory-mb 256]
+ * [--lake DIR]` (`--lake DIR`: build the lake there once and keep it, to re-measure without
+ * exporting again). Exports the sample tables as seeded (this script never reseeds) into a
+ * temp local lake, builds the shipped models, then
  * times two models, each in a fresh child process for its peak RSS:
  *   - corrente: `runTransforms` of the silver `demand_daily` model, and of the mart
  *     `demand_vs_forecast` (write, verify, tests, publish);
