@@ -13,8 +13,12 @@ export const MEASUREMENTS = [
   'scaling',
   'restore',
   'api',
+  'incremental',
 ] as const;
 export type MeasurementName = (typeof MEASUREMENTS)[number];
+
+/** Measurements run only when `--only` names them (they add minutes to the default run). */
+const OPT_IN: readonly MeasurementName[] = ['incremental'];
 
 export interface BenchArgs {
   /** Rows in core.fact_demand_daily. */
@@ -35,6 +39,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                     are (re)seeded to exactly N rows when they hold a different count
   --json            also print the JSON result on stdout after the table
   --only a,b        run a subset of: ${MEASUREMENTS.join(', ')}
+                    (${OPT_IN.join(', ')}: only when named here)
   --database URL    Postgres URL (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
   --workers 1,2     worker process counts for the scaling run (default 1,2)
   -h, --help        show this help
@@ -71,7 +76,7 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   const rows = values.rows === undefined ? 5_000_000 : parseCount('--rows', values.rows, 1, 1_000_000_000);
 
-  let only: MeasurementName[] = [...MEASUREMENTS];
+  let only: MeasurementName[] = MEASUREMENTS.filter((m) => !OPT_IN.includes(m));
   if (values.only !== undefined) {
     const wanted = values.only.split(',').map((s) => s.trim()).filter(Boolean);
     if (wanted.length === 0) throw new ArgsError('--only needs at least one measurement name');

@@ -18,6 +18,7 @@ import { measureDuckdbRef } from './measure-duckdb-ref.js';
 import { measureLimit } from './measure-limit.js';
 import { measureNaive } from './measure-naive.js';
 import { measureApi } from './measure-api.js';
+import { measureIncremental } from './measure-incremental.js';
 import { measureRestore } from './measure-restore.js';
 import { ChildFailedError, killAllChildren } from './proc.js';
 import { openRedis } from './redis.js';
@@ -82,6 +83,7 @@ async function main(): Promise<number> {
       'corrente-s3': async () => [await measureCorrenteS3(ctx)],
       restore: async () => measureRestore(args.database, ctx.cliPath, redis, args.rows),
       api: async () => measureApi(args.database, ctx.cliPath, redis, args.rows),
+      incremental: async () => measureIncremental(args.database),
       scaling: async () => {
         const out: Measurement[] = [];
         for (const w of args.workers) {
