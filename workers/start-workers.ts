@@ -71,8 +71,8 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
     prefix: config.redis.prefix,
     concurrency,
     // Encoding runs in DuckDB threads, so the event loop stays free to renew locks.
-    lockDuration: 60_000,
-    stalledInterval: 30_000,
+    lockDuration: config.worker.lockSeconds * 1000,
+    stalledInterval: (config.worker.lockSeconds * 1000) / 2,
     maxStalledCount: 2,
   };
   // The cap on concurrent exports holds across every worker process sharing this Redis.

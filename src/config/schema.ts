@@ -155,6 +155,11 @@ export const configSchema = z.strictObject({
       jobTimeoutMinutes: positiveInt.default(240),
       /** On SIGTERM, how long running jobs may finish before they are aborted (and retried elsewhere). */
       shutdownGraceSeconds: positiveInt.default(30),
+      /**
+       * How long a job's lock lasts without renewal: a worker that dies (kill -9, lost
+       * machine) has its jobs taken by another worker within about 1.5x this.
+       */
+      lockSeconds: positiveInt.default(60),
     })
     .prefault({}),
   /** SQL models (silver and gold) run by `corrente transform` with DuckDB over the lake. */
