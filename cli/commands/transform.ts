@@ -66,7 +66,7 @@ export async function transformCommand(ctx: CliContext, selectors: string[], fla
         const o = e.outcome;
         const rows = o.rows !== undefined ? `${o.rows.toLocaleString('en-US')} rows` : '';
         const q = o.quarantined ? `, ${o.quarantined.toLocaleString('en-US')} quarantined` : '';
-        process.stdout.write(`  ${o.status.padEnd(9)} ${`${o.layer}.${o.model}`.padEnd(32)} ${rows}${q}${o.seconds !== undefined ? ` in ${o.seconds.toFixed(1)} s` : ''}  tests: ${testSummary(o)}\n`);
+        process.stdout.write(`  ${o.status.padEnd(9)} ${`${o.layer}.${o.model}`.padEnd(32)} ${rows}${q}${o.seconds !== undefined ? ` in ${o.seconds.toFixed(1)} s` : ''}  tests: ${testSummary(o)}${o.pointerMoved === false ? '  (not made current: a run over newer inputs is current)' : ''}\n`);
         for (const t of o.tests.filter((x) => x.failingRows > 0)) {
           process.stdout.write(`      ${t.severity === 'error' ? 'FAILED' : 'warn  '} ${t.name}: ${t.failingRows.toLocaleString('en-US')} row(s), e.g.\n`);
           for (const s of t.sample) process.stdout.write(`        ${s}\n`);

@@ -426,8 +426,9 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
       inputs: inputList.map((i) => ({ layer: i.layer, table: i.table, runId: i.manifest.runId, snapshotTime: i.manifest.source.snapshotTime })),
       tests: reported.map((o) => ({ name: o.name, severity: o.severity, failingRows: o.failingRows })),
     };
-    // The data is as of its oldest input: a model never claims to be fresher than what it read.
-    const snapshotTime = inputList.map((i) => i.manifest.source.snapshotTime).sort()[0] ?? startedAt;
+    // A model's data is as of its oldest input: it never claims to be fresher than what it
+    // read. Published files are as of their publication.
+    const snapshotTime = req.kind === 'publish' ? startedAt : (inputList.map((i) => i.manifest.source.snapshotTime).sort()[0] ?? startedAt);
     const times = { startedAt, snapshotTime, seconds: (performance.now() - t0) / 1000, verifySeconds };
     const manifest = buildManifest(def, bucket, runId, main, files, lineage, times, def.options.unique_key ?? []);
     const rows = manifest.totals.rows;
