@@ -23,23 +23,32 @@ export interface TransformLake {
   close(): Promise<void>;
 }
 
-/** Creates database `db` if needed and seeds it with `factRows` fact rows (idempotent). */
+/**
+ * Creates database `db` if needed and seeds it with `factRows` fact rows, plus demand on the
+ * days of 300 forecasts (fixed ids), so the mart compares real numbers. Idempotent, and
+ * serialised by an advisory lock: test files sharing `db` may start at once.
+ */
 export async function sampleDatabase(db: string, factRows: number): Promise<string> {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
-  try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${db}`).catch(() => {});
-  } finally {
-    await admin.end();
-  }
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${db}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
   try {
-    await seedSample(pool as never, { factRows });
+    await admin.query(`SELECT pg_advisory_lock(hashtext($1))`, [`corrente-sample-${db}`]);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${db}`);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    try {
+      await seedSample(pool as never, { factRows });
+      await pool.query(`INSERT INTO core.fact_demand_daily (id, date, item_id, site_id, quantity, units, lead_time_days, stockout, unit_cost, updated_at, note)
+        SELECT 10000000 + forecast_id, forecast_date, item_id, site_id, (forecast_id % 97) * 1.25, 1, 1, false, 1.00, timestamptz '2025-06-01 00:00:00+00', NULL
+        FROM analytics.fact_forecasts WHERE forecast_id <= 300 ON CONFLICT (id) DO NOTHING`);
+    } finally {
+      await pool.end();
+    }
   } finally {
-    await pool.end();
+    await admin.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`corrente-sample-${db}`]).catch(() => {});
+    await admin.end();
   }
   return url.toString();
 }

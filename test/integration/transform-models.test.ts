@@ -16,10 +16,6 @@ beforeAll(async () => {
   const url = await sampleDatabase('corrente_transform_test', 3000);
   pgc = new pg.Client({ connectionString: url });
   await pgc.connect();
-  // Demand on the days of 300 forecasts (fixed ids: idempotent), so the mart compares real numbers.
-  await pgc.query(`INSERT INTO core.fact_demand_daily (id, date, item_id, site_id, quantity, units, lead_time_days, stockout, unit_cost, updated_at, note)
-    SELECT 10000000 + forecast_id, forecast_date, item_id, site_id, (forecast_id % 97) * 1.25, 1, 1, false, 1.00, timestamptz '2025-06-01 00:00:00+00', NULL
-    FROM analytics.fact_forecasts WHERE forecast_id <= 300 ON CONFLICT (id) DO NOTHING`);
   t = await createTransformLake(url);
 });
 
