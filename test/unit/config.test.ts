@@ -62,7 +62,7 @@ describe('loadConfig defaults', () => {
       keepRuns: 3,
     });
     expect(Number.isInteger(config.export.fileTargetMb) && config.export.fileTargetMb > 0).toBe(true);
-    expect(config.worker).toEqual({ concurrency: 1, attempts: 3, backoffMs: 2_000, jobTimeoutMinutes: 240, shutdownGraceSeconds: 30 });
+    expect(config.worker).toEqual({ concurrency: 1, attempts: 3, backoffMs: 2_000, jobTimeoutMinutes: 240, shutdownGraceSeconds: 30, lockSeconds: 60 });
     expect(config.tables).toEqual(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']);
     // log.level has no schema default (the CLI picks info/warn per command).
     expect(config.log.level).toBeUndefined();
