@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncrementalConfig } from '../../src/config/index.js';
 import { latestRowsSql, openDuckSession, type StateLayer } from '../../src/duckdb/index.js';
 import { gcFact, newRunId, planGc, readCurrentPointer, readManifest, readWatermark, tablePrefix, watermarkKey, type CurrentPointer, type GcFact, type Manifest } from '../../src/lake/index.js';
-import { exportTable, verifyAndPublish } from '../../src/pipeline/index.js';
+import { exportChunk, exportTable, finalizeChunks, verifyAndPublish } from '../../src/pipeline/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { createLocalLake, type LocalLake } from '../helpers/export-deps.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
@@ -217,6 +217,40 @@ describe('column mode', () => {
     const inc = await run('seq', int);
     expect(await idsOf(inc)).toEqual(range(45, 60));
     expect(inc.incremental).toMatchObject({ from: '45', to: '60' });
+  });
+});
+
+describe('chunked full run', () => {
+  it('records the watermark of a full run split into chunks, and the next run is an increment', async () => {
+    const chunked = await createLocalLake(db.url, { chunkMb: 1 });
+    try {
+      await createTable('big', 30_000);
+      const cfg: IncrementalConfig = { column: 'updated_at', overlap: { ms: 60_000 } };
+      const runId = newRunId();
+      const req = { runId, table: ref('big'), layer: 'bronze' as const, incremental: cfg };
+      const out = await exportTable(chunked.deps, req);
+      if (out.kind !== 'chunked') throw new Error('expected a chunked export');
+      try {
+        for (const [index, range] of out.ranges.entries()) {
+          await exportChunk(chunked.deps, req, { index, total: out.ranges.length, snapshotId: out.snapshot.id, snapshotTime: out.snapshot.time, range });
+        }
+      } finally {
+        await out.snapshot.release();
+      }
+      await finalizeChunks(chunked.deps, req, out.ranges.length);
+      const { manifest } = await verifyAndPublish({ store: chunked.store, config: chunked.deps.config }, { bucket: 'bronze', table: ref('big'), runId });
+      expect(manifest).toMatchObject({ kind: 'full', totals: { rows: 30_000 }, incremental: { mode: 'column', fullReason: 'first export of the table' } });
+      expect(await readWatermark(chunked.store, 'bronze', ref('big'))).toMatchObject({ baseRunId: runId, value: manifest.incremental!.to });
+
+      await db.admin.query(`UPDATE ${q('big')} SET val = 0, updated_at = now() WHERE id = 12345`);
+      const incId = newRunId();
+      const inc = await exportTable(chunked.deps, { ...req, runId: incId });
+      expect(inc.kind).toBe('staged');
+      const published = await verifyAndPublish({ store: chunked.store, config: chunked.deps.config }, { bucket: 'bronze', table: ref('big'), runId: incId });
+      expect(published.manifest).toMatchObject({ kind: 'incremental', totals: { rows: 1 }, incremental: { reconciliation: { sourceRows: 30_000, lakeRows: 30_000, status: 'matched' } } });
+    } finally {
+      await chunked.close();
+    }
   });
 });
 
