@@ -7,6 +7,7 @@
  * running or succeeded one); 3 Redis unreachable.
  */
 import type { PipelineRunRecord } from '../../queues/index.js';
+import { catchUp } from '../../scheduler/pipeline-scheduler.js';
 import type { CliContext } from '../cli-context.js';
 import { followRuns, withPipelineRuns } from './pipeline-run.js';
 
@@ -88,8 +89,10 @@ export async function pauseCommand(ctx: CliContext, pipeline: string, flags: { j
 export async function resumeCommand(ctx: CliContext, pipeline: string, flags: { json?: boolean }): Promise<number> {
   return withPipelineRuns(ctx, async (runs) => {
     const started = await runs.resume(pipeline);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ pipeline, paused: false, started: started ?? null })}\n`);
-    else process.stdout.write(`${pipeline}: resumed${started ? `; started queued run ${started}` : ''} (missed intervals are caught up by corrente scheduler, per catchup)\n`);
+    // Firings dropped while paused: the missed intervals, per the pipeline's `catchup`.
+    const caught = (await catchUp(runs, { [pipeline]: runs.pipeline(pipeline) })).flatMap((c) => c.runs.map((r) => r.runId));
+    if (flags.json) process.stdout.write(`${JSON.stringify({ pipeline, paused: false, started: started ?? null, caughtUp: caught })}\n`);
+    else process.stdout.write(`${pipeline}: resumed${started ? `; started queued run ${started}` : ''}${caught.length ? `; caught up ${caught.join(', ')}` : ''}\n`);
     return 0;
   });
 }
