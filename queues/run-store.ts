@@ -13,9 +13,9 @@ import { initialStatus, type RunStatus, type TableStatus } from './run-lifecycle
 const CHUNK_FIELD = '#chunk';
 
 /**
- * Sets a table's status only if it is still what the writer read (empty: absent), and
- * keeps the run listable and expiring. KEYS[1] run hash; ARGV field, expected, next,
- * createdAt, ttl.
+ * Sets a table's status only if it is still what the writer read (empty: absent), keeps
+ * the run listable and expiring, and tells watchers (see {@link RunStore.watch}) that the
+ * run changed. KEYS[1] run hash; ARGV field, expected, next, createdAt, ttl, channel.
  */
 const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -23,6 +23,7 @@ if (current or '') ~= ARGV[2] then return 0 end
 redis.call('HSETNX', KEYS[1], '_createdAt', ARGV[4])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('PUBLISH', ARGV[6], ARGV[1])
 return 1
 `;
 /** Concurrent writers of one table are few (chunk jobs); this bounds a livelock. */
@@ -43,6 +44,11 @@ export class RunStore {
 
   #runKey(runId: string): string {
     return `${this.#prefix}:run:${runId}`;
+  }
+
+  /** Pub/sub channel of a run's changes (a channel, not a key: nothing to expire or clean up). */
+  #changesChannel(runId: string): string {
+    return `${this.#prefix}:run-changes:${runId}`;
   }
 
   #indexKey(): string {
@@ -75,7 +81,7 @@ export class RunStore {
       const next = decide(current);
       if (next === undefined) return current;
       // hsetnx of `_createdAt`: a run whose record was lost (Redis restarted without persistence) stays listable.
-      const written = await this.#redis.eval(COMPARE_AND_SET, 1, key, field, raw ?? '', JSON.stringify(next), next.updatedAt, RUN_TTL_SECONDS);
+      const written = await this.#redis.eval(COMPARE_AND_SET, 1, key, field, raw ?? '', JSON.stringify(next), next.updatedAt, RUN_TTL_SECONDS, this.#changesChannel(runId));
       if (written === 1) return next;
       // Lost the race: back off a few ms (random, so racing writers spread out) and re-read.
       await sleep(Math.random() * 5);
@@ -111,6 +117,31 @@ export class RunStore {
       })
       .sort((a, b) => formatTableRef(a.table).localeCompare(formatTableRef(b.table)));
     return { runId, createdAt: all._createdAt, tables };
+  }
+
+  /**
+   * Calls `onChange` whenever a table of the run changes state or progress (every write of
+   * {@link change}), so a waiter need not poll. `subscriber` is a connection of its own:
+   * subscribing puts it in pub/sub mode. Messages are not stored, so a waiter still reads
+   * the run after subscribing and now and then (a reconnect may drop some). Returns the
+   * unsubscribe.
+   */
+  async watch(subscriber: Redis, runId: string, onChange: () => void): Promise<() => Promise<void>> {
+    const channel = this.#changesChannel(runId);
+    const listener = (from: string): void => {
+      if (from === channel) onChange();
+    };
+    subscriber.on('message', listener);
+    try {
+      await subscriber.subscribe(channel);
+    } catch (err) {
+      subscriber.off('message', listener);
+      throw err;
+    }
+    return async () => {
+      subscriber.off('message', listener);
+      await subscriber.unsubscribe(channel).catch(() => undefined);
+    };
   }
 
   /** Most recent run ids, newest first. */

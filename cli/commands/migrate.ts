@@ -69,7 +69,8 @@ export async function runMigration(runtime: Runtime, flags: MigrateFlags): Promi
   try {
     if (flags.inline) running = await startWorkers(await createWorkerContext(runtime, { queues }), { queues: ['export', 'verify'] });
     const display = human === process.stdout && process.stdout.isTTY ? new LiveProgress(process.stdout) : new StateChangePrinter(human);
-    const run = await waitForRun(runs, runId, { onUpdate: (r) => display.render(r) });
+    const subscriber = await q.connection('redis of the run watcher');
+    const run = await waitForRun(runs, runId, { onUpdate: (r) => display.render(r), subscriber });
     finished = true;
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...runResultJson(run), selected }, null, 2)}\n`);
     else process.stdout.write(`\n${summaryTable(run)}\n`);

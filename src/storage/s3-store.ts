@@ -8,21 +8,8 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type BucketLocationConstraint,
-  type GetObjectCommandOutput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { Upload as S3Upload } from '@aws-sdk/lib-storage';
 import { CorrenteError } from '../shared/errors.js';
 import { redactUrls } from '../shared/redact.js';
 import { fsErrorCode, toFsStorageError } from './fs-errors.js';
@@ -60,12 +47,31 @@ const CONNECT_TIMEOUT_MS = 3_000;
 /** Idle time on an open socket before giving up; data still flowing never trips it. */
 const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 
+/** The AWS SDK modules and one store's client. */
+interface Sdk {
+  s3: typeof S3Sdk;
+  Upload: typeof S3Upload;
+  client: S3Sdk.S3Client;
+}
+
+let sdkModules: Promise<Omit<Sdk, 'client'>> | undefined;
+
+/**
+ * The AWS SDK is imported when the first S3 store is made, not when this module is: every
+ * command that may export imports the storage layer, and the SDK alone costs ~0.15 s of CPU
+ * at start (bench/README.md, "Whole command"), wasted on a local lake.
+ */
+function loadSdk(): Promise<Omit<Sdk, 'client'>> {
+  return (sdkModules ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({ s3, Upload: storage.Upload })));
+}
+
 /** See {@link ObjectStore}. `localPath` is always `undefined`: objects are remote. */
 export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   /** The endpoint for messages, credentials removed. */
   readonly endpoint: string;
-  readonly #client: S3Client;
+  /** The SDK and this store's client, loaded on construction. */
+  readonly #sdk: Promise<Sdk>;
   readonly #secretKey: string | undefined;
   readonly #region: string;
   readonly #createBuckets: boolean;
@@ -84,28 +90,34 @@ export class S3Store implements ObjectStore {
     this.#createBuckets = options.createBuckets;
     this.endpoint = options.endpoint ? redactUrls(options.endpoint) : `AWS S3 (${options.region})`;
     const accessKeyId = options.accessKey;
-    this.#client = new S3Client({
-      region: options.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle,
-      // A provider function keeps the secret in this closure, out of the client's config object.
-      ...(accessKeyId ? { credentials: async () => ({ accessKeyId, secretAccessKey: this.#secretKey ?? '' }) } : {}),
-      // The SDK's default (checksums on every request) sends aws-chunked bodies that servers
-      // without that extension store verbatim, framing included.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: MAX_ATTEMPTS,
-      retryMode: 'standard',
-      // Options object: the SDK builds its NodeHttpHandler from it, no direct dependency needed.
-      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
-    });
+    this.#sdk = loadSdk().then((sdk) => ({
+      ...sdk,
+      client: new sdk.s3.S3Client({
+        region: options.region,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        forcePathStyle: options.forcePathStyle,
+        // A provider function keeps the secret in this closure, out of the client's config object.
+        ...(accessKeyId ? { credentials: async () => ({ accessKeyId, secretAccessKey: this.#secretKey ?? '' }) } : {}),
+        // The SDK's default (checksums on every request) sends aws-chunked bodies that servers
+        // without that extension store verbatim, framing included.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        maxAttempts: MAX_ATTEMPTS,
+        retryMode: 'standard',
+        // Options object: the SDK builds its NodeHttpHandler from it, no direct dependency needed.
+        requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
+      }),
+    }));
+    // Awaited by every call; a failed load is reported there, not as an unhandled rejection.
+    this.#sdk.catch(() => undefined);
   }
 
   async ensureBucket(bucket: string, options: StoreCallOptions = {}): Promise<void> {
+    const { client, s3 } = await this.#sdk;
     const { signal } = options;
     throwIfAborted(signal, `check bucket ${bucket}`);
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+      await client.send(new s3.HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
     } catch (err) {
       if (!isBucketNotFound(err)) throw this.#error(err, 'check bucket', bucket, undefined, signal);
       if (!this.#createBuckets) {
@@ -116,8 +128,8 @@ export class S3Store implements ObjectStore {
     // HeadBucket only proves read access; a read-only key should fail now, not after an export.
     const probe = `.corrente-write-probe-${randomBytes(6).toString('hex')}`;
     try {
-      await this.#client.send(new PutObjectCommand({ Bucket: bucket, Key: probe, Body: new Uint8Array(0), ContentLength: 0 }), { abortSignal: signal });
-      await this.#client.send(new DeleteObjectCommand({ Bucket: bucket, Key: probe }), { abortSignal: signal });
+      await client.send(new s3.PutObjectCommand({ Bucket: bucket, Key: probe, Body: new Uint8Array(0), ContentLength: 0 }), { abortSignal: signal });
+      await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: probe }), { abortSignal: signal });
     } catch (err) {
       throw this.#error(err, 'write to', bucket, undefined, signal);
     }
@@ -140,8 +152,9 @@ export class S3Store implements ObjectStore {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const { Upload, client } = await this.#sdk;
       const upload = new Upload({
-        client: this.#client,
+        client,
         params: { Bucket: bucket, Key: key, Body: body },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
@@ -161,10 +174,11 @@ export class S3Store implements ObjectStore {
   }
 
   async putBytes(bucket: string, key: string, body: string | Uint8Array, options: StoreCallOptions = {}): Promise<void> {
+    const { client, s3 } = await this.#sdk;
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     try {
       // An explicit length: the SDK cannot infer 0 and warns about "a stream of unknown length".
-      await this.#client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength }), {
+      await client.send(new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.byteLength }), {
         abortSignal: options.signal,
       });
     } catch (err) {
@@ -173,8 +187,9 @@ export class S3Store implements ObjectStore {
   }
 
   async getBytes(bucket: string, key: string, options: StoreCallOptions = {}): Promise<Buffer | undefined> {
+    const { client, s3 } = await this.#sdk;
     try {
-      const response = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      const response = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }), {
         abortSignal: options.signal,
       });
       if (!response.Body) return Buffer.alloc(0);
@@ -187,11 +202,12 @@ export class S3Store implements ObjectStore {
   }
 
   async getFile(bucket: string, key: string, localPath: string, options: StoreCallOptions = {}): Promise<void> {
+    const { client, s3 } = await this.#sdk;
     const { signal } = options;
     const target = resolve(localPath);
-    let response: GetObjectCommandOutput;
+    let response: S3Sdk.GetObjectCommandOutput;
     try {
-      response = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      response = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     } catch (err) {
       throw this.#error(err, 'download', bucket, key, signal);
     }
@@ -212,12 +228,13 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(bucket: string, prefix: string, options: StoreCallOptions = {}): AsyncIterable<ObjectInfo> {
+    const { client, s3 } = await this.#sdk;
     let token: string | undefined;
     do {
       let page;
       try {
-        page = await this.#client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }),
+        page = await client.send(
+          new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }),
           { abortSignal: options.signal },
         );
       } catch (err) {
@@ -231,12 +248,13 @@ export class S3Store implements ObjectStore {
   }
 
   async deleteMany(bucket: string, keys: readonly string[], options: StoreCallOptions = {}): Promise<void> {
+    const { client, s3 } = await this.#sdk;
     for (let start = 0; start < keys.length; start += DELETE_BATCH) {
       const batch = keys.slice(start, start + DELETE_BATCH);
       let result;
       try {
-        result = await this.#client.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        result = await client.send(
+          new s3.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
           { abortSignal: options.signal },
         );
       } catch (err) {
@@ -252,6 +270,7 @@ export class S3Store implements ObjectStore {
   }
 
   async abortStaleUploads(bucket: string, olderThanMs: number, options: StoreCallOptions = {}): Promise<number> {
+    const { client, s3 } = await this.#sdk;
     const { signal } = options;
     const cutoff = Date.now() - olderThanMs;
     let aborted = 0;
@@ -260,8 +279,8 @@ export class S3Store implements ObjectStore {
     for (;;) {
       let page;
       try {
-        page = await this.#client.send(
-          new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        page = await client.send(
+          new s3.ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
           { abortSignal: signal },
         );
       } catch (err) {
@@ -270,8 +289,8 @@ export class S3Store implements ObjectStore {
       for (const upload of page.Uploads ?? []) {
         if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() >= cutoff) continue;
         try {
-          await this.#client.send(
-            new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+          await client.send(
+            new s3.AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
             { abortSignal: signal },
           );
           aborted += 1;
@@ -298,7 +317,7 @@ export class S3Store implements ObjectStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#client.destroy();
+    (await this.#sdk.catch(() => undefined))?.client.destroy();
   }
 
   /** Never shows the secret, whatever serialiser a logger uses. */
@@ -307,12 +326,13 @@ export class S3Store implements ObjectStore {
   }
 
   async #createBucket(bucket: string, signal: AbortSignal | undefined): Promise<void> {
+    const { client, s3 } = await this.#sdk;
     try {
-      await this.#client.send(
-        new CreateBucketCommand({
+      await client.send(
+        new s3.CreateBucketCommand({
           Bucket: bucket,
           // AWS rejects an explicit us-east-1 constraint and requires it everywhere else.
-          ...(this.#region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: this.#region as BucketLocationConstraint } }),
+          ...(this.#region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: this.#region as S3Sdk.BucketLocationConstraint } }),
         }),
         { abortSignal: signal },
       );
@@ -323,7 +343,7 @@ export class S3Store implements ObjectStore {
       }
       // Another worker won the race, or the name belongs to someone else: HeadBucket tells which.
       try {
-        await this.#client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+        await client.send(new s3.HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
       } catch (headErr) {
         throw this.#error(headErr, 'use bucket', bucket, undefined, signal);
       }
