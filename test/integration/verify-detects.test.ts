@@ -1,7 +1,8 @@
 /**
- * The fingerprints must catch, in a 1M-row table, one missing row, one NUMERIC changed in
- * its last digit, one timestamp moved by 1 µs and one NULL turned into ''. Each case
- * tampers with the published Parquet file and re-verifies. A smaller table pins down what
+ * The fingerprints must catch, in a 1M-row table, one missing row, one duplicated row (also
+ * in place of another, keeping the count), one NUMERIC changed in its last digit, one
+ * timestamp moved by 1 µs and one NULL turned into ''. Each case tampers with the published
+ * Parquet file and re-verifies. A smaller table pins down what
  * each `textChecksum` mode sees of a value changed without changing its length.
  */
 import { copyFile, rename } from 'node:fs/promises';
@@ -78,6 +79,17 @@ describe('verification sensitivity on 1M rows', () => {
   it('catches one missing row', async () => {
     const diff = await tamper(facts, 'SELECT * FROM $F WHERE id <> 123457');
     expect(diff.some((d) => d.startsWith('row count'))).toBe(true);
+  });
+
+  it('catches one duplicated row', async () => {
+    const diff = await tamper(facts, 'SELECT * FROM $F UNION ALL SELECT * FROM $F WHERE id = 424242');
+    expect(diff.some((d) => d.startsWith('row count'))).toBe(true);
+  });
+
+  it('catches one row duplicated in place of another (same row count)', async () => {
+    const diff = await tamper(facts, 'SELECT * FROM $F WHERE id <> 424243 UNION ALL SELECT * FROM $F WHERE id = 424242');
+    expect(diff.some((d) => d.startsWith('row count'))).toBe(false);
+    expect(diff).toEqual(expect.arrayContaining([expect.stringContaining('column "id"'), expect.stringContaining('column "quantity" sum')]));
   });
 
   it('catches one NUMERIC changed in its last digit', async () => {
