@@ -49,4 +49,5 @@ export {
   type TaskRecord,
   type TaskState,
 } from './pipeline-store.js';
-export { intervalRunId, manualRunId, openPipelineRuns, PipelineRuns, type TaskChange, type TriggerOutcome, type TriggerResult } from './pipeline-runs.js';
+export { openPipelineRuns, PipelineRuns, type TaskChange, type TriggerOutcome, type TriggerResult } from './pipeline-runs.js';
+export { intervalRunId, manualRunId } from './pipeline-run-rules.js';

@@ -11,7 +11,6 @@
  * id fixed by run, task and generation, by whichever worker completes its last need, so
  * two workers racing to add it add it once.
  */
-import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { taskOrder, type Interval, type PipelineConfig } from '../src/config/index.js';
@@ -19,7 +18,8 @@ import { closestNames } from '../src/shared/closest-names.js';
 import { CorrenteError } from '../src/shared/errors.js';
 import { noopLogger, type Logger } from '../src/shared/logger.js';
 import { pipelineTaskJobId, type PipelineJobData } from './pipeline-jobs.js';
-import { FINAL_RUN_STATES, FINAL_TASK_STATES, PipelineStore, type PipelineRunRecord, type RunTrigger, type TaskRecord } from './pipeline-store.js';
+import { downstream, holdOf, intervalRunId, isFinalTask, manualRunId, runIdOfHold, settle } from './pipeline-run-rules.js';
+import { FINAL_RUN_STATES, PipelineStore, type PipelineRunRecord, type RunTrigger, type TaskRecord } from './pipeline-store.js';
 
 export interface PipelineRunsDeps {
   store: PipelineStore;
@@ -45,49 +45,6 @@ export interface TriggerResult {
 export interface TaskChange {
   run: PipelineRunRecord;
   finished?: PipelineRunRecord;
-}
-
-/** `yyyymmddThhmmssZ` (UTC). */
-function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-/** Run id of a pipeline's interval: the same interval always maps to the same run. */
-export function intervalRunId(pipeline: string, interval: Interval): string {
-  return `${pipeline}-${stamp(interval.end)}`;
-}
-
-/** Run id of a manual trigger. */
-export function manualRunId(pipeline: string, now: Date): string {
-  return `${pipeline}-manual-${stamp(now)}-${randomBytes(2).toString('hex')}`;
-}
-
-const isFinalTask = (t: TaskRecord): boolean => FINAL_TASK_STATES.has(t.state);
-
-/**
- * What holds a pipeline (the active key, the queued set): run and generation, so a late
- * release by the worker that ended generation 0 cannot drop the hold of its retry.
- */
-function holdOf(run: Pick<PipelineRunRecord, 'runId' | 'generation'>): string {
-  return `${run.runId}#${run.generation}`;
-}
-
-function runIdOfHold(hold: string): string {
-  const at = hold.lastIndexOf('#');
-  return at < 0 ? hold : hold.slice(0, at);
-}
-
-/** The run's state once every task is final (else unchanged). */
-function settle(run: PipelineRunRecord, at: string): PipelineRunRecord {
-  const tasks = Object.values(run.tasks);
-  if (run.state !== 'running' || !tasks.every(isFinalTask)) return run;
-  const failed = Object.entries(run.tasks).find(([, t]) => t.state === 'failed');
-  return {
-    ...run,
-    state: failed ? 'failed' : tasks.every((t) => t.state === 'succeeded') ? 'succeeded' : 'failed',
-    finishedAt: at,
-    ...(failed ? { error: `task ${failed[0]} failed: ${failed[1].error?.message ?? 'unknown error'}` } : {}),
-  };
 }
 
 export class PipelineRuns {
@@ -390,20 +347,6 @@ export class PipelineRuns {
   }
 }
 
-/** Tasks downstream of `task` in a run (transitively), from the needs recorded in the run. */
-function downstream(run: PipelineRunRecord, task: string): string[] {
-  const out = new Set<string>();
-  const walk = (t: string): void => {
-    for (const [name, rec] of Object.entries(run.tasks)) {
-      if (rec.needs.includes(t) && !out.has(name)) {
-        out.add(name);
-        walk(name);
-      }
-    }
-  };
-  walk(task);
-  return [...out];
-}
 
 /** The pipeline runs of a process: its Redis connection and shared `pipeline` queue (see queueRuntime). */
 export async function openPipelineRuns(
