@@ -11,7 +11,9 @@ import { latestRowsSql, openDuckSession, type StateLayer } from '../../src/duckd
 import { gcFact, newRunId, planGc, readCurrentPointer, readManifest, readWatermark, tablePrefix, watermarkKey, type CurrentPointer, type GcFact, type Manifest } from '../../src/lake/index.js';
 import { exportChunk, exportTable, finalizeChunks, verifyAndPublish } from '../../src/pipeline/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
+import { S3Store } from '../../src/storage/index.js';
 import { createLocalLake, type LocalLake } from '../helpers/export-deps.js';
+import { startS3Server } from '../helpers/s3-server.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 
 let db: TestSchema;
@@ -250,6 +252,35 @@ describe('chunked full run', () => {
       expect(published.manifest).toMatchObject({ kind: 'incremental', totals: { rows: 1 }, incremental: { reconciliation: { sourceRows: 30_000, lakeRows: 30_000, status: 'matched' } } });
     } finally {
       await chunked.close();
+    }
+  });
+});
+
+describe('on S3 (s3rver)', () => {
+  it('reconciles and writes tombstones from files it downloads', async () => {
+    const server = await startS3Server();
+    const store = new S3Store({ endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', forcePathStyle: true, createBuckets: true });
+    try {
+      const deps = { ...lake.deps, store };
+      await createTable('s3t', 50);
+      const cfg: IncrementalConfig = { column: 'updated_at', deletes: 'keydiff' };
+      const once = async (): Promise<Manifest> => {
+        const runId = newRunId();
+        const out = await exportTable(deps, { runId, table: ref('s3t'), layer: 'bronze', incremental: cfg });
+        if (out.kind !== 'staged') throw new Error('expected one range');
+        return (await verifyAndPublish({ store, config: deps.config }, { bucket: 'bronze', table: ref('s3t'), runId })).manifest;
+      };
+      expect((await once()).kind).toBe('full');
+      await db.admin.query(`DELETE FROM ${q('s3t')} WHERE id IN (1, 2)`);
+      await db.admin.query(`UPDATE ${q('s3t')} SET val = 5, updated_at = now() WHERE id = 3`);
+      const inc = await once();
+      expect(inc).toMatchObject({ kind: 'incremental', totals: { rows: 1 }, incremental: { tombstones: { rows: 2 }, reconciliation: { sourceRows: 48, lakeRows: 48, status: 'matched' } } });
+      expect(inc.incremental!.tombstones!.uri).toMatch(/^s3:\/\/bronze\//);
+      const pointer = await readCurrentPointer(store, 'bronze', ref('s3t'));
+      expect(pointer!.increments![0]!.tombstones).toEqual([inc.incremental!.tombstones!.key]);
+    } finally {
+      await store.close();
+      await server.close();
     }
   });
 });
