@@ -64,6 +64,11 @@ export class PipelineRuns {
     return this.#store;
   }
 
+  /** Workers connected to the `pipeline` queue now (0: no task would run). */
+  async workersServing(): Promise<number> {
+    return this.#queue.getWorkersCount();
+  }
+
   /**
    * The configured pipeline.
    * @throws CorrenteError `CONFIG_INVALID` naming the unknown pipeline and the closest names.

@@ -102,6 +102,7 @@ export async function runCommand(ctx: CliContext, pipeline: string, flags: RunFl
       else process.stdout.write(`follow it with: corrente runs ${result.runId}\n`);
       return 0;
     }
+    if (!flags.json && (await runs.workersServing()) === 0) process.stdout.write('no worker serves the pipeline queue yet: start `corrente worker` for the run to progress\n');
     const [run] = await followRuns(runs, [result.runId], !flags.json);
     if (flags.json) process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     return run!.state === 'succeeded' ? 0 : 1;
