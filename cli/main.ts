@@ -210,29 +210,6 @@ Examples:
   );
 
 program
-  .command('serve')
-  .description('serve the HTTP API (data over the current runs, /health, /metrics, /admin/queues) and the dashboard')
-  .option('-p, --port <port>', 'port (default: PORT or api.port, 5000)', positiveWholeNumber)
-  .option('--host <address>', 'listen address (default: CORRENTE_API_HOST or api.host, 127.0.0.1); beyond localhost, admin routes need CORRENTE_API_TOKEN')
-  .addHelpText(
-    'after',
-    `
-Examples:
-  corrente serve                                  http://127.0.0.1:5000/ (dashboard), /docs (OpenAPI)
-  curl http://localhost:5000/health
-  curl 'http://localhost:5000/api/tables/gold/demand_vs_forecast/rows?item_id=eq.1&week_start=gte.2025-01-01&limit=10'`,
-  )
-  .action(
-    action(async (ctx) => (await import('./commands/serve.js')).serveCommand(ctx), {
-      quiet: false,
-      overrides: (cmd) => {
-        const o = cmd.opts<{ port?: number; host?: string }>();
-        return { api: { ...(o.port !== undefined ? { port: o.port } : {}), ...(o.host !== undefined ? { host: o.host } : {}) } };
-      },
-    }),
-  );
-
-program
   .command('transform')
   .argument('[model...]', 'models or selectors to run (default: all): name, tag:<tag>, +name (with its inputs), name+ (with what reads it)')
   .description('run SQL models (silver, gold) and their data tests in DAG order; publish each only if its tests pass')
