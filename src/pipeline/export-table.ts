@@ -447,8 +447,8 @@ async function exportIncrement(
   countsDone.catch(() => {});
   const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i), filter: window.filter };
   const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
-  const counted = await countsDone;
-  const counts = { total: counted.total, nulls: counted.nulls, window: counted.window ?? Number(fingerprint?.rows ?? Number.NaN) };
+  const counts = countsDone.then((c) => ({ total: c.total, nulls: c.nulls, window: c.window ?? Number(fingerprint?.rows ?? Number.NaN) }));
+  counts.catch(() => {});
   const lakeBefore = await lakeRowsBefore(deps, req, window.base, options.signal);
   const rec = await withWorkDir(deps, (dir) =>
     reconcileIncrement(deps, req, {
@@ -463,13 +463,14 @@ async function exportIncrement(
       ...(options.signal ? { signal: options.signal } : {}),
     }),
   );
-  if (column !== undefined && counts.nulls > 0) {
-    logger.warn({ table: shown, column, nullRows: counts.nulls }, `${counts.nulls} rows have a NULL ${column}: increments never include them (full runs do)`);
+  const { nulls } = await counts;
+  if (column !== undefined && nulls > 0) {
+    logger.warn({ table: shown, column, nullRows: nulls }, `${nulls} rows have a NULL ${column}: increments never include them (full runs do)`);
   }
   if (rec.reconciliation.status === 'mismatched') logger.warn({ table: shown, reconciliation: rec.reconciliation }, 'lake and source counts differ after this increment');
   const info: IncrementalInfo = {
     ...window.info,
-    ...(column !== undefined ? { nullRows: counts.nulls } : {}),
+    ...(column !== undefined ? { nullRows: nulls } : {}),
     reconciliation: rec.reconciliation,
     ...(rec.tombstones ? { tombstones: rec.tombstones } : {}),
     ...(rec.keydiffSeconds !== undefined ? { keydiffSeconds: rec.keydiffSeconds } : {}),

@@ -23,8 +23,8 @@ export interface ReconcileInput {
   base: CurrentPointer;
   /** This run's data files (already in the store). */
   files: readonly ManifestFile[];
-  /** Counts read in the export snapshot. */
-  source: { total: number; window: number };
+  /** Counts read in the export snapshot (awaited last, so counting overlaps the lake's work). */
+  source: Promise<{ total: number; window: number }>;
   /**
    * Rows the lake held before this run (the previous increment's reconciled count, or the
    * full run's rows): without keydiff, only this run's keys are then looked up in the lake.
@@ -77,7 +77,7 @@ export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, i
   try {
     const count = async (sql: string): Promise<number> => Number((await duck.rows(`SELECT count(*)::VARCHAR AS n FROM (${sql})`, signal))[0]!.n);
     await duck.run(`CREATE TEMP TABLE new_keys AS SELECT ${keys} FROM read_parquet([${current.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, signal);
-    const reconciliation = { windowSourceRows: input.source.window, windowWrittenRows: input.files.reduce((n, f) => n + f.rows, 0), sourceRows: input.source.total, lakeRows: 0, status: 'matched' as const };
+    const reconciliation: ReconcileResult['reconciliation'] = { windowSourceRows: 0, windowWrittenRows: input.files.reduce((n, f) => n + f.rows, 0), sourceRows: 0, lakeRows: 0, status: 'matched' };
     let result: ReconcileResult = { reconciliation };
     if (input.previousLakeRows !== undefined) {
       // Only this run's keys are looked up in the lake: those already live there replace a row.
@@ -109,6 +109,9 @@ export async function reconcileIncrement(deps: ExportDeps, req: ExportRequest, i
       };
     }
     const r = result.reconciliation;
+    const source = await input.source;
+    r.windowSourceRows = source.window;
+    r.sourceRows = source.total;
     r.status = r.lakeRows === r.sourceRows && r.windowSourceRows === r.windowWrittenRows ? 'matched' : 'mismatched';
     return result;
   } finally {
