@@ -109,16 +109,16 @@ describe('corrente run / runs / pause / resume / cancel / retry / backfill / sch
     try {
       // Firings of `ticking` (every second) become runs named by their interval: never two of one second.
       await sleep(3500);
-      const ids = await redis.zrange(`${sb.prefix}:pl:ticking:runs`, 0, -1);
+      const ids = await redis.zrange(`${sb.prefix}:pl:ticking:runs`, '0', '-1');
       expect(ids.length).toBeGreaterThanOrEqual(2);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.every((id) => /^ticking-\d{8}T\d{6}Z$/.test(id))).toBe(true);
       const schedulersKey = (await redis.keys(`${sb.prefix}:pipeline:repeat*`)).filter((k) => !k.includes(':repeat:'));
-      expect((await redis.zrange(schedulersKey[0]!, 0, -1)).sort()).toEqual(['pipeline.daily', 'pipeline.ticking']);
+      expect((await redis.zrange(schedulersKey[0]!, '0', '-1')).sort()).toEqual(['pipeline.daily', 'pipeline.ticking']);
       await writeFile(join(sb.cwd, 'corrente.yaml'), yaml(false));
       let left: string[] = [];
       for (let i = 0; i < 60; i++) {
-        left = await redis.zrange(schedulersKey[0]!, 0, -1);
+        left = await redis.zrange(schedulersKey[0]!, '0', '-1');
         if (!left.includes('pipeline.ticking')) break;
         await sleep(100);
       }
