@@ -55,6 +55,8 @@ export const lineageInputSchema = z.object({
   table: z.object({ schema: z.string(), name: z.string() }),
   runId: z.string(),
   snapshotTime: z.string(),
+  /** Incremental runs read on top of `runId` (oldest first); `snapshotTime` is then the last one's. */
+  increments: z.array(z.string()).optional(),
 });
 
 /** Where a run of a model (or a published file set) came from. */

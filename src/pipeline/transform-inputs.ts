@@ -20,6 +20,11 @@ export interface LakeInput {
   manifest: Manifest;
   /** Local paths of the run's files, in manifest order. */
   paths: string[];
+  /**
+   * Incremental runs published on top of the run (oldest first), as local paths of their
+   * rows and tombstones: the input is then the merge, latest row per primary key.
+   */
+  increments?: { runId: string; snapshotTime: string; paths: string[]; tombstones: string[] }[];
 }
 
 /** Where to find inputs. */
@@ -84,4 +89,46 @@ export async function localFilesOf(deps: InputDeps, layer: Layer, manifest: Mani
     paths.push(dest);
   }
   return { layer, bucket, table: manifest.table, manifest, paths };
+}
+
+/** Local paths of objects of `bucket` (cached by key, which holds the run id, for a remote store). */
+async function localPathsOf(deps: InputDeps, bucket: string, keys: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of keys) {
+    const local = deps.store.localPath(bucket, key);
+    if (local !== undefined) {
+      out.push(local);
+      continue;
+    }
+    const dest = join(deps.cacheDir, bucket, ...key.split('/'));
+    if (!(await stat(dest).catch(() => undefined))) {
+      await mkdir(dirname(dest), { recursive: true });
+      const tmp = `${dest}.${process.pid}.${Date.now()}.tmp`;
+      await deps.store.getFile(bucket, key, tmp, { signal });
+      await rename(tmp, dest);
+    }
+    out.push(dest);
+  }
+  return out;
+}
+
+/**
+ * The current state of an exported table: its run's files, plus the increments published
+ * on top of it (incremental export), so a model reads the table as it is now.
+ */
+export async function localStateOf(deps: InputDeps, layer: Layer, manifest: Manifest, signal?: AbortSignal): Promise<LakeInput> {
+  const input = await localFilesOf(deps, layer, manifest, signal);
+  const pointer = await readCurrentPointer(deps.store, input.bucket, manifest.table, signal);
+  const increments = pointer?.runId === manifest.runId ? (pointer.increments ?? []) : [];
+  if (increments.length === 0) return input;
+  const out: NonNullable<LakeInput['increments']> = [];
+  for (const inc of increments) {
+    out.push({
+      runId: inc.runId,
+      snapshotTime: inc.snapshotTime,
+      paths: await localPathsOf(deps, input.bucket, inc.files, signal),
+      tombstones: await localPathsOf(deps, input.bucket, inc.tombstones ?? [], signal),
+    });
+  }
+  return { ...input, increments: out };
 }

@@ -12,6 +12,7 @@ import {
   countParquet,
   describeQuery,
   duckType,
+  latestRowsSql,
   logicalTypeOfDuck,
   openDuckSession,
   parquetRelation,
@@ -30,7 +31,7 @@ import { buildDataTests, locateOption, parseRelationshipTarget, renderSql, type 
 import type { Layer } from './export-types.js';
 import { sha256File } from './file-hash.js';
 import { refreshLocalCatalogQuietly } from './lake-catalog.js';
-import { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
+import { currentRun, currentSourceRun, localFilesOf, localStateOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 import { modelError } from './transform-errors.js';
 
 /** What running a model needs (borrowed, not closed). */
@@ -88,6 +89,11 @@ export function quarantineTableRef(def: Pick<ModelDef, 'layer' | 'name'>): Table
   return modelTableRef(def.layer, `_quarantine_${def.name}`);
 }
 
+/** As of when an input holds the source's rows: its last increment's snapshot, else its run's. */
+function snapshotOf(input: LakeInput): string {
+  return input.increments?.at(-1)?.snapshotTime ?? input.manifest.source.snapshotTime;
+}
+
 type InputKey = string;
 const keyOfRef = (name: string): InputKey => `ref:${name}`;
 const keyOfSource = (schema: string, table: string): InputKey => `source:${schema}.${table}`;
@@ -118,7 +124,7 @@ async function resolveInputs(deps: TransformDeps, req: RunModelRequest, models: 
     if (w.kind === 'source') {
       const found = await currentSourceRun(deps, { schema: w.schema, name: w.table }, signal);
       if (!found) throw missingSource(w.schema, w.table, w.file, w.line);
-      out.set(key, await localFilesOf(deps, found.layer, found.manifest, signal));
+      out.set(key, await localStateOf(deps, found.layer, found.manifest, signal));
     } else {
       const target = models.get(w.name);
       const layer = target?.layer ?? 'silver';
@@ -336,7 +342,11 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
       const view = `__input_${i}`;
       shown.set(view, key.startsWith('ref:') ? `ref('${key.slice(4)}')` : `source('${input.table.schema}', '${input.table.name}')`);
       const empty = input.manifest.columns.map((c) => ({ name: c.name, duckType: duckType(c.type) }));
-      await duck.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(input.paths, empty)}`, signal);
+      // An incrementally exported source is read as it is now: latest row per key, deletions removed.
+      const body = input.increments
+        ? latestRowsSql([{ files: input.paths }, ...input.increments.map((i) => ({ files: i.paths, tombstones: i.tombstones }))], input.manifest.primaryKey)
+        : `SELECT * FROM ${parquetRelation(input.paths, empty)}`;
+      await duck.run(`CREATE TEMP VIEW ${view} AS ${body}`, signal);
       viewOf.set(key, view);
     }
     const resolveRelation = (t: { kind: 'ref'; name: string } | { kind: 'source'; schema: string; table: string }): string =>
@@ -423,12 +433,18 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
       model: def.name,
       file: def.file,
       sqlHash: def.sqlHash,
-      inputs: inputList.map((i) => ({ layer: i.layer, table: i.table, runId: i.manifest.runId, snapshotTime: i.manifest.source.snapshotTime })),
+      inputs: inputList.map((i) => ({
+        layer: i.layer,
+        table: i.table,
+        runId: i.manifest.runId,
+        snapshotTime: snapshotOf(i),
+        ...(i.increments ? { increments: i.increments.map((inc) => inc.runId) } : {}),
+      })),
       tests: reported.map((o) => ({ name: o.name, severity: o.severity, failingRows: o.failingRows })),
     };
     // A model's data is as of its oldest input: it never claims to be fresher than what it
     // read. Published files are as of their publication.
-    const snapshotTime = req.kind === 'publish' ? startedAt : (inputList.map((i) => i.manifest.source.snapshotTime).sort()[0] ?? startedAt);
+    const snapshotTime = req.kind === 'publish' ? startedAt : (inputList.map(snapshotOf).sort()[0] ?? startedAt);
     const times = { startedAt, snapshotTime, seconds: (performance.now() - t0) / 1000, verifySeconds };
     const manifest = buildManifest(def, bucket, runId, main, files, lineage, times, def.options.unique_key ?? []);
     const rows = manifest.totals.rows;
