@@ -16,6 +16,7 @@ const CHUNK_FIELD = '#chunk';
  * Sets a table's status only if it is still what the writer read (empty: absent), keeps
  * the run listable and expiring, and tells watchers (see {@link RunStore.watch}) that the
  * run changed. KEYS[1] run hash; ARGV field, expected, next, createdAt, ttl, channel.
+ * `pcall`: a Redis user without channel rights (ACL) still writes; waiters then poll.
  */
 const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -23,7 +24,7 @@ if (current or '') ~= ARGV[2] then return 0 end
 redis.call('HSETNX', KEYS[1], '_createdAt', ARGV[4])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('PUBLISH', ARGV[6], ARGV[1])
+redis.pcall('PUBLISH', ARGV[6], ARGV[1])
 return 1
 `;
 /** Concurrent writers of one table are few (chunk jobs); this bounds a livelock. */
