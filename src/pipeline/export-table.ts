@@ -168,6 +168,17 @@ async function introspect(deps: ExportDeps, session: ReadSession, req: ExportReq
   return { schema: applyArrayLayouts(mapped, layouts), arrays: layouts };
 }
 
+/** What a staged manifest takes from the table's schema and the export's snapshot. */
+function sourceParts(schema: TableSchema, snapshotTime: string): Pick<Parameters<typeof buildManifest>[2], 'columns' | 'primaryKey' | 'types' | 'estimatedRows' | 'snapshotTime'> {
+  return {
+    columns: manifestColumns(schema),
+    primaryKey: [...schema.primaryKey],
+    ...(schema.types && schema.types.length > 0 ? { types: [...schema.types] } : {}),
+    estimatedRows: schema.estimatedRows,
+    snapshotTime,
+  };
+}
+
 function buildManifest(
   deps: ExportDeps,
   req: ExportRequest,
@@ -277,11 +288,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
     const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i) };
     const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
     const manifest = buildManifest(deps, req, {
-      columns: manifestColumns(schema),
-      primaryKey: [...schema.primaryKey],
-      ...(schema.types && schema.types.length > 0 ? { types: [...schema.types] } : {}),
-      estimatedRows: schema.estimatedRows,
-      snapshotTime: session.snapshotTime,
+      ...sourceParts(schema, session.snapshotTime),
       files,
       ...(fingerprint ? { fingerprint } : {}),
       stages,
@@ -476,11 +483,7 @@ async function exportIncrement(
     ...(rec.keydiffSeconds !== undefined ? { keydiffSeconds: rec.keydiffSeconds } : {}),
   };
   const manifest = buildManifest(deps, req, {
-    columns: manifestColumns(schema),
-    primaryKey: [...schema.primaryKey],
-    ...(schema.types && schema.types.length > 0 ? { types: [...schema.types] } : {}),
-    estimatedRows: schema.estimatedRows,
-    snapshotTime: session.snapshotTime,
+    ...sourceParts(schema, session.snapshotTime),
     files,
     ...(fingerprint ? { fingerprint } : {}),
     stages,

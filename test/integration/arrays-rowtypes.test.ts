@@ -4,14 +4,13 @@
  * is rectangular with lower bounds 1, the Postgres text form (flagged) where not, and
  * composites (NULL, all fields NULL, nested, in arrays) checksummed by value.
  */
-import { copyFile, rename } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
 import type { Manifest } from '../../src/lake/index.js';
-import { exportTable, verifyPublished } from '../../src/pipeline/index.js';
+import { exportTable } from '../../src/pipeline/index.js';
 import { createArrayTable } from '../helpers/array-table.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
-import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
+import { createLocalLake, publishTable, verifyTampered, type LocalLake } from '../helpers/export-deps.js';
 
 let db: TestSchema;
 const lakes: LocalLake[] = [];
@@ -214,24 +213,8 @@ function floatKey(v: number, single: boolean): string {
 }
 
 describe('verification of arrays and row types', () => {
-  /** Rewrites the published file through `select` (over `$F`), re-verifies, returns the mismatches. */
-  async function tampered(select: string): Promise<string[]> {
-    const file = lake.store.localPath('bronze', manifest.files[0]!.key)!;
-    await copyFile(file, `${file}.orig`);
-    const duck = await openDuckSession();
-    try {
-      await duck.run(`COPY (${select.replaceAll('$F', `read_parquet('${file}.orig')`)}) TO '${file}.tmp' (FORMAT parquet)`);
-    } finally {
-      duck.close();
-    }
-    await rename(`${file}.tmp`, file);
-    try {
-      const check = await verifyPublished({ store: lake.store, pool: lake.pool, postgresUrl: db.url, config: lake.deps.config }, 'bronze', { schema: db.schema, name: 'arr' });
-      return check.integrity;
-    } finally {
-      await rename(`${file}.orig`, file);
-    }
-  }
+  const tampered = (select: string): Promise<string[]> =>
+    verifyTampered(lake, db.url, { schema: db.schema, name: 'arr' }, lake.store.localPath('bronze', manifest.files[0]!.key)!, select);
 
   it('passes on the untouched file', async () => {
     expect(await tampered('SELECT * FROM $F')).toEqual([]);

@@ -5,12 +5,11 @@
  * Parquet file and re-verifies. A smaller table pins down what
  * each `textChecksum` mode sees of a value changed without changing its length.
  */
-import { copyFile, rename } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckSession } from '../../src/duckdb/index.js';
-import { verifyPublished, type VerifiedRun } from '../../src/pipeline/index.js';
+import type { VerifiedRun } from '../../src/pipeline/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
-import { createLocalLake, publishTable, type LocalLake } from '../helpers/export-deps.js';
+import { createLocalLake, publishTable, verifyTampered, type LocalLake } from '../helpers/export-deps.js';
 
 const ROWS = 1_000_000;
 let db: TestSchema;
@@ -53,21 +52,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function tamper(target: Published, select: string): Promise<string[]> {
-  const { lake, table, file } = target;
-  const duck = await openDuckSession();
-  try {
-    await duck.run(`COPY (${select.replaceAll('$F', `read_parquet('${file}.orig')`)}) TO '${file}.tmp' (FORMAT parquet)`);
-  } finally {
-    duck.close();
-  }
-  await rename(`${file}.tmp`, file);
-  try {
-    const check = await verifyPublished({ store: lake.store, pool: lake.pool, postgresUrl: db.url, config: lake.deps.config }, 'bronze', table);
-    return check.integrity;
-  } finally {
-    await copyFile(`${file}.orig`, file);
-  }
+function tamper(target: Published, select: string): Promise<string[]> {
+  return verifyTampered(target.lake, db.url, target.table, target.file, select);
 }
 
 describe('verification sensitivity on 1M rows', () => {
