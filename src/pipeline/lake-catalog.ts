@@ -3,9 +3,9 @@
  * (`corrente sql`), as file lists (`corrente path`), and, for a local lake, as a DuckDB
  * catalog file next to the buckets (`duckdb lake/catalog.duckdb`) rebuilt on every publish.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { localPathsOf } from './cached-files.js';
 import { openLakeSession, writeCatalogFile, type DuckSession, type LakeView } from '../duckdb/index.js';
 import { listCurrentTables, readManifest, type CurrentTable } from '../lake/index.js';
 import { LocalDirStore, type ObjectStore } from '../storage/index.js';
@@ -50,41 +50,6 @@ export async function findCurrentTable(store: ObjectStore, buckets: LayerBuckets
   throw new CorrenteError('CONFIG_INVALID', `${shown} is published in several layers (${all.map((t) => t.layer).join(', ')})`, { table: shown, hint: 'Choose one with --layer' });
 }
 
-/** Local paths of a table's current files, downloading remote ones into `cacheDir` (kept per run id). */
-async function currentLocalFiles(store: ObjectStore, t: CurrentTable, cacheDir: string, signal?: AbortSignal): Promise<string[]> {
-  const out: string[] = [];
-  for (const key of t.pointer.files) {
-    const local = store.localPath(t.bucket, key);
-    if (local !== undefined) {
-      out.push(local);
-      continue;
-    }
-    // Keys hold the run id (`.../run-<id>/part-...`), so a cached file never goes stale.
-    const dest = join(cacheDir, t.bucket, ...key.split('/'));
-    if (!(await exists(dest))) {
-      await mkdir(dirname(dest), { recursive: true });
-      const part = `${dest}.download-${process.pid}`;
-      try {
-        await store.getFile(t.bucket, key, part, { signal });
-        await rename(part, dest);
-      } finally {
-        await rm(part, { force: true });
-      }
-    }
-    out.push(dest);
-  }
-  return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Where remote files are cached for queries. */
 export function defaultCacheDir(workDir: string | undefined): string {
   return join(workDir ?? tmpdir(), 'corrente-cache');
@@ -92,7 +57,7 @@ export function defaultCacheDir(workDir: string | undefined): string {
 
 /** The view of one table: its local files, or its columns when it has none. */
 async function viewOf(store: ObjectStore, t: LayerTable, cacheDir: string, signal?: AbortSignal): Promise<LakeView> {
-  const files = await currentLocalFiles(store, t, cacheDir, signal);
+  const files = await localPathsOf(store, cacheDir, t.bucket, t.pointer.files.map((key) => ({ key })), signal);
   if (files.length > 0) return { layer: t.layer, table: t.table, files };
   const manifest = await readManifest(store, t.bucket, t.pointer.manifestKey, signal);
   return { layer: t.layer, table: t.table, files, columns: (manifest?.columns ?? []).map((c) => ({ name: c.name, type: c.type })) };

@@ -4,12 +4,11 @@
  * files in S3 are downloaded once into a cache keyed by bucket, table and run id (DuckDB
  * cannot load httpfs here), so a second model reading the same run reuses them.
  */
-import { mkdir, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { readCurrentPointer, readManifest, type Manifest } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import type { TableRef } from '../shared/table-schema.js';
+import { localPathsOf } from './cached-files.js';
 import type { Layer } from './export-types.js';
 
 /** One input as read by a model run. */
@@ -70,46 +69,8 @@ export async function currentSourceRun(deps: Pick<InputDeps, 'store' | 'buckets'
 /** Local paths of a run's files: in place for a local lake, else through the cache. */
 export async function localFilesOf(deps: InputDeps, layer: Layer, manifest: Manifest, signal?: AbortSignal): Promise<LakeInput> {
   const bucket = deps.buckets[layer];
-  const paths: string[] = [];
-  for (const f of manifest.files) {
-    const local = deps.store.localPath(bucket, f.key);
-    if (local !== undefined) {
-      paths.push(local);
-      continue;
-    }
-    // Keys hold the run id, and a run's files never change: a cached file of the right size is that file.
-    const dest = join(deps.cacheDir, bucket, ...f.key.split('/'));
-    const cached = await stat(dest).catch(() => undefined);
-    if (cached?.size !== f.bytes) {
-      await mkdir(dirname(dest), { recursive: true });
-      const tmp = `${dest}.${process.pid}.${Date.now()}.tmp`;
-      await deps.store.getFile(bucket, f.key, tmp, { signal });
-      await rename(tmp, dest);
-    }
-    paths.push(dest);
-  }
+  const paths = await localPathsOf(deps.store, deps.cacheDir, bucket, manifest.files, signal);
   return { layer, bucket, table: manifest.table, manifest, paths };
-}
-
-/** Local paths of objects of `bucket` (cached by key, which holds the run id, for a remote store). */
-async function localPathsOf(deps: InputDeps, bucket: string, keys: readonly string[], signal?: AbortSignal): Promise<string[]> {
-  const out: string[] = [];
-  for (const key of keys) {
-    const local = deps.store.localPath(bucket, key);
-    if (local !== undefined) {
-      out.push(local);
-      continue;
-    }
-    const dest = join(deps.cacheDir, bucket, ...key.split('/'));
-    if (!(await stat(dest).catch(() => undefined))) {
-      await mkdir(dirname(dest), { recursive: true });
-      const tmp = `${dest}.${process.pid}.${Date.now()}.tmp`;
-      await deps.store.getFile(bucket, key, tmp, { signal });
-      await rename(tmp, dest);
-    }
-    out.push(dest);
-  }
-  return out;
 }
 
 /**
@@ -126,8 +87,8 @@ export async function localStateOf(deps: InputDeps, layer: Layer, manifest: Mani
     out.push({
       runId: inc.runId,
       snapshotTime: inc.snapshotTime,
-      paths: await localPathsOf(deps, input.bucket, inc.files, signal),
-      tombstones: await localPathsOf(deps, input.bucket, inc.tombstones ?? [], signal),
+      paths: await localPathsOf(deps.store, deps.cacheDir, input.bucket, inc.files.map((key) => ({ key })), signal),
+      tombstones: await localPathsOf(deps.store, deps.cacheDir, input.bucket, (inc.tombstones ?? []).map((key) => ({ key })), signal),
     });
   }
   return { ...input, increments: out };
