@@ -4,7 +4,7 @@
  * files in S3 are downloaded once into a cache keyed by bucket, table and run id (DuckDB
  * cannot load httpfs here), so a second model reading the same run reuses them.
  */
-import { readCurrentPointer, readManifest, type Manifest } from '../lake/index.js';
+import { readCurrentPointer, readManifest, type CurrentPointer, type Manifest } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import type { TableRef } from '../shared/table-schema.js';
@@ -39,8 +39,8 @@ export function modelTableRef(layer: 'silver' | 'gold', name: string): TableRef 
   return { schema: layer, name };
 }
 
-/** The current manifest of a table in one layer, or undefined when nothing was published. */
-export async function currentRun(deps: Pick<InputDeps, 'store' | 'buckets'>, layer: Layer, table: TableRef, signal?: AbortSignal): Promise<Manifest | undefined> {
+/** The current pointer of a table in one layer and the manifest it names; undefined when nothing was published. */
+async function currentPublished(deps: Pick<InputDeps, 'store' | 'buckets'>, layer: Layer, table: TableRef, signal?: AbortSignal): Promise<{ pointer: CurrentPointer; manifest: Manifest } | undefined> {
   const bucket = deps.buckets[layer];
   const pointer = await readCurrentPointer(deps.store, bucket, table, signal);
   if (!pointer) return undefined;
@@ -51,17 +51,23 @@ export async function currentRun(deps: Pick<InputDeps, 'store' | 'buckets'>, lay
       hint: 'Re-publish the table (corrente migrate, or corrente transform for a model)',
     });
   }
-  return manifest;
+  return { pointer, manifest };
+}
+
+/** The current manifest of a table in one layer, or undefined when nothing was published. */
+export async function currentRun(deps: Pick<InputDeps, 'store' | 'buckets'>, layer: Layer, table: TableRef, signal?: AbortSignal): Promise<Manifest | undefined> {
+  return (await currentPublished(deps, layer, table, signal))?.manifest;
 }
 
 /**
- * The current run of an exported table, looked up in bronze, then silver and gold (tables
- * configured with another `layer`).
+ * The current run of an exported table (with the pointer naming it, which lists its
+ * increments), looked up in bronze, then silver and gold (tables configured with another
+ * `layer`).
  */
-export async function currentSourceRun(deps: Pick<InputDeps, 'store' | 'buckets'>, table: TableRef, signal?: AbortSignal): Promise<{ layer: Layer; manifest: Manifest } | undefined> {
+export async function currentSourceRun(deps: Pick<InputDeps, 'store' | 'buckets'>, table: TableRef, signal?: AbortSignal): Promise<{ layer: Layer; manifest: Manifest; pointer: CurrentPointer } | undefined> {
   for (const layer of ['bronze', 'silver', 'gold'] as const) {
-    const manifest = await currentRun(deps, layer, table, signal);
-    if (manifest) return { layer, manifest };
+    const found = await currentPublished(deps, layer, table, signal);
+    if (found) return { layer, ...found };
   }
   return undefined;
 }
@@ -77,10 +83,10 @@ export async function localFilesOf(deps: InputDeps, layer: Layer, manifest: Mani
  * The current state of an exported table: its run's files, plus the increments published
  * on top of it (incremental export), so a model reads the table as it is now.
  */
-export async function localStateOf(deps: InputDeps, layer: Layer, manifest: Manifest, signal?: AbortSignal): Promise<LakeInput> {
-  const input = await localFilesOf(deps, layer, manifest, signal);
-  const pointer = await readCurrentPointer(deps.store, input.bucket, manifest.table, signal);
-  const increments = pointer?.runId === manifest.runId ? (pointer.increments ?? []) : [];
+export async function localStateOf(deps: InputDeps, source: { layer: Layer; manifest: Manifest; pointer: CurrentPointer }, signal?: AbortSignal): Promise<LakeInput> {
+  const { manifest, pointer } = source;
+  const input = await localFilesOf(deps, source.layer, manifest, signal);
+  const increments = pointer.runId === manifest.runId ? (pointer.increments ?? []) : [];
   if (increments.length === 0) return input;
   const out: NonNullable<LakeInput['increments']> = [];
   for (const inc of increments) {

@@ -124,7 +124,7 @@ async function resolveInputs(deps: TransformDeps, req: RunModelRequest, models: 
     if (w.kind === 'source') {
       const found = await currentSourceRun(deps, { schema: w.schema, name: w.table }, signal);
       if (!found) throw missingSource(w.schema, w.table, w.file, w.line);
-      out.set(key, await localStateOf(deps, found.layer, found.manifest, signal));
+      out.set(key, await localStateOf(deps, found, signal));
     } else {
       const target = models.get(w.name);
       const layer = target?.layer ?? 'silver';
