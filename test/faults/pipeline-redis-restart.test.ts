@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,23 +13,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCliSandbox, runCli, spawnCli, type CliSandbox, type SpawnedCli } from '../helpers/cli.js';
 import { itWithTool } from '../helpers/known-limits.js';
+import { closedPort } from './harness.js';
 
 let sb: CliSandbox;
 let dir: string;
 let port: number;
 let redis: ChildProcess | undefined;
 const workers: SpawnedCli[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], { stdio: 'ignore' });
@@ -57,7 +46,7 @@ const lines = async (file: string): Promise<string[]> => (await readFile(join(sb
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'corrente-faults-redis-pl-'));
-  port = await freePort();
+  port = await closedPort();
   sb = await createCliSandbox({ REDIS_URL: `redis://127.0.0.1:${port}` });
   await writeFile(
     join(sb.cwd, 'corrente.yaml'),
