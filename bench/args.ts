@@ -9,6 +9,7 @@ export const MEASUREMENTS = [
   'naive',
   'corrente-local',
   'corrente-local+verify',
+  'end-to-end',
   'corrente-s3',
   'scaling',
   'restore',
@@ -30,6 +31,10 @@ export interface BenchArgs {
   database: string;
   /** Worker counts for the scaling run. */
   workers: number[];
+  /** Rounds of the end-to-end measurement (medians over them). */
+  rounds: number;
+  /** Rows of the wide table the end-to-end measurement generates. */
+  wideRows: number;
   help: boolean;
 }
 
@@ -42,6 +47,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                     (${OPT_IN.join(', ')}: only when named here)
   --database URL    Postgres URL (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
   --workers 1,2     worker process counts for the scaling run (default 1,2)
+  --rounds N        rounds of end-to-end, paths alternating (default 3; medians over them)
+  --wide-rows N     rows of the wide table end-to-end generates (default rows / 8)
   -h, --help        show this help
 `;
 
@@ -68,6 +75,8 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         only: { type: 'string' },
         database: { type: 'string' },
         workers: { type: 'string' },
+        rounds: { type: 'string' },
+        'wide-rows': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -95,6 +104,9 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     .map((s) => parseCount('--workers', s, 1, 16));
   if (workers.length === 0) throw new ArgsError('--workers needs at least one count, e.g. --workers 1,2');
 
+  const rounds = values.rounds === undefined ? 3 : parseCount('--rounds', values.rounds, 1, 20);
+  const wideRows = values['wide-rows'] === undefined ? Math.max(1, Math.floor(rows / 8)) : parseCount('--wide-rows', values['wide-rows'], 1, 1_000_000_000);
+
   const database = values.database ?? (env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test');
-  return { rows, json: values.json ?? false, only, database, workers: [...new Set(workers)], help: values.help ?? false };
+  return { rows, json: values.json ?? false, only, database, workers: [...new Set(workers)], rounds, wideRows, help: values.help ?? false };
 }

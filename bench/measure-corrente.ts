@@ -6,49 +6,20 @@
  *
  * Measurements built on it: corrente-local, corrente-local+verify, corrente-s3, scaling.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { MeasurementName } from './args.js';
-import { ChildFailedError, reproCommand, startChild, type ChildHandle } from './proc.js';
+import { claimPrefix, correnteEnv, readMigrateJson, releasePrefix, stagesNote, type MigrateTableJson } from './corrente-cli.js';
+import { reproCommand, startChild, type ChildHandle } from './proc.js';
 import { FACT_TABLE } from './paths.js';
-import { deletePrefix, openRedis, waitForWorkers } from './redis.js';
+import { waitForWorkers } from './redis.js';
 import { kbToMb } from './rss.js';
 import { startS3ServerChild, type S3Endpoint } from './s3-server.js';
 import { makeTempDir, removeTempDir } from './temp.js';
 import { log, type Measurement } from './types.js';
 
 const MIGRATE_TIMEOUT_MS = 10 * 60_000;
-
-/** One table of `migrate --json` (cli/run-result-json.ts). */
-export interface MigrateTableJson {
-  table: string;
-  state: string;
-  rows: number;
-  bytes: number;
-  files: string[];
-  verification: string | null;
-  exportSeconds: number | null;
-  verifySeconds: number | null;
-  rowsPerSecond: number | null;
-  /** Seconds per export stage, summed over files (the manifest's `timings.stages`). */
-  stages: Record<string, number> | null;
-  error?: { code: string; message: string };
-}
-
-/** `read 3.10 (paused 1.20), convert 4.00, upload 0.20, checksums 0.00 s`. */
-function stagesNote(stages: Record<string, number> | null): string[] {
-  if (!stages) return [];
-  const f = (k: string): string => (stages[k] ?? 0).toFixed(2);
-  return [`stages: read ${f('read')} (paused ${f('readPaused')}), convert ${f('convert')}, upload ${f('upload')}, checksum wait ${f('checksumWait')} s`];
-}
-
-interface MigrateJson {
-  runId: string;
-  ok: boolean;
-  tables: MigrateTableJson[];
-}
 
 export interface CorrenteRun {
   runId: string;
@@ -77,45 +48,14 @@ interface RunOptions {
   chunkMb?: number;
 }
 
-/** Redis prefixes of runs in progress, for clean-up on Ctrl-C. */
-const activePrefixes = new Set<string>();
-
-/** Deletes the keys of runs still in progress (used by the signal handler). */
-export async function deleteActivePrefixes(): Promise<void> {
-  if (activePrefixes.size === 0) return;
-  const redis = openRedis();
-  try {
-    for (const p of activePrefixes) await deletePrefix(redis, p);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function sanitize(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-}
-
 /** Runs one migration through real worker processes and returns what migrate reported. */
 export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promise<CorrenteRun> {
-  const tmp = makeTempDir(`corrente-bench-${sanitize(opts.label)}-`);
-  const prefix = `corrente-bench-${process.pid}-${randomBytes(3).toString('hex')}-${sanitize(opts.label)}`;
+  const tmp = makeTempDir('corrente-bench-run-');
+  const prefix = claimPrefix(opts.label);
   const configPath = join(tmp, 'corrente.yaml');
   writeFileSync(configPath, `export:\n  verify: ${opts.verify}\n${opts.chunkMb ? `  chunkMb: ${opts.chunkMb}\n` : ''}`);
-  const env: Record<string, string | undefined> = {
-    DATABASE_URL: ctx.databaseUrl,
-    CORRENTE_REDIS_PREFIX: prefix,
-    LAKE_DIR: join(tmp, 'lake'),
-    LOG_LEVEL: 'warn',
-    CORRENTE_CONFIG: configPath,
-    // Only the endpoint the harness chooses: a developer's shell must not switch local runs to S3.
-    AWS_ENDPOINT_URL: undefined,
-    S3_ENDPOINT: undefined,
-    MINIO_ENDPOINT: opts.s3?.endpoint,
-    MINIO_ACCESS_KEY: opts.s3?.accessKey,
-    MINIO_SECRET_KEY: opts.s3?.secretKey,
-  };
+  const env = correnteEnv({ databaseUrl: ctx.databaseUrl, prefix, lakeDir: join(tmp, 'lake'), configPath, s3: opts.s3 });
   const workers: ChildHandle[] = [];
-  activePrefixes.add(prefix);
   try {
     for (let i = 0; i < opts.workers; i++) {
       workers.push(startChild(`${opts.label} worker ${i + 1}`, process.execPath, [ctx.cliPath, 'worker'], { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS + 120_000 }));
@@ -137,27 +77,7 @@ export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promi
     for (const w of workers) w.rss.captureHighWaterMark();
     const workerRepro = reproCommand(env, 'node', ['dist/cli/main.js', 'worker']);
     const repro = `${workerRepro} &  # then:\n${reproCommand(env, 'node', migrateArgs.map((a) => (a === ctx.cliPath ? 'dist/cli/main.js' : a)))}`;
-    let parsed: MigrateJson | undefined;
-    try {
-      parsed = JSON.parse(migrate.stdout) as MigrateJson;
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || exit.code !== 0 || !parsed.ok) {
-      const tableErrors = parsed?.tables
-        .filter((t) => t.state !== 'published')
-        .map((t) => `${t.table}: ${t.state}${t.error ? ` ${t.error.code}: ${t.error.message}` : ''}`)
-        .join('; ');
-      const workerErr = workers.map((w) => w.stderr.trim()).filter(Boolean).join('\n').split('\n').slice(-10).join('\n');
-      const why = exit.timedOut ? 'timed out' : `exited with code ${exit.code}`;
-      throw new ChildFailedError(
-        `corrente migrate ${why}${tableErrors ? ` (${tableErrors})` : ''}` +
-          `${migrate.stderr.trim() ? `\nmigrate stderr: ${migrate.stderr.trim().split('\n').slice(-8).join('\n')}` : ''}` +
-          `${workerErr ? `\nworker stderr: ${workerErr}` : ''}`,
-        repro,
-        migrate.stderr,
-      );
-    }
+    const parsed = readMigrateJson(migrate, exit, repro, workers);
     return {
       runId: parsed.runId,
       tables: parsed.tables,
@@ -170,8 +90,7 @@ export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promi
       const e = await w.stop(40_000);
       if (e.code !== 0 && e.signal === null && !e.timedOut) log(`${w.name} exited with code ${e.code}: ${w.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     }));
-    await deletePrefix(ctx.redis, prefix).catch((e: Error) => log(`could not delete Redis keys ${prefix}:*: ${e.message}`));
-    activePrefixes.delete(prefix);
+    await releasePrefix(ctx.redis, prefix);
     await removeTempDir(tmp);
   }
 }

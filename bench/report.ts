@@ -9,16 +9,11 @@ import type { BenchArgs } from './args.js';
 import type { CodeSnapshot } from './code-snapshot.js';
 import type { Dataset } from './dataset.js';
 import { REPO_ROOT, RESULTS_DIR } from './paths.js';
+import { endToEndTargets } from './end-to-end-report.js';
 import { RESTORE_LABEL, RESTORE_LIMIT_LABEL } from './measure-restore.js';
+import { checkTarget, type TargetResult } from './target.js';
 import type { Measurement } from './types.js';
 
-export interface TargetResult {
-  name: string;
-  status: 'PASS' | 'FAIL' | 'SKIP';
-  actual: number | null;
-  threshold: number;
-  detail: string;
-}
 
 const byKey = (ms: Measurement[], key: string): Measurement | undefined => ms.find((m) => m.key === key && !m.error);
 
@@ -27,9 +22,10 @@ export function computeRatios(ms: Measurement[]): void {
   const limit = byKey(ms, 'limit');
   const ref = byKey(ms, 'duckdb-ref');
   const refBytesPerRow = ref?.outputBytes && ref.rows ? ref.outputBytes / ref.rows : null;
+  // Rows that carry their own references (end-to-end: per table, same round) keep them.
   for (const m of ms) {
-    m.xLimit = limit?.rowsPerSecond && m.rowsPerSecond ? m.rowsPerSecond / limit.rowsPerSecond : null;
-    m.xDuckdbRef =
+    m.xLimit ??= limit?.rowsPerSecond && m.rowsPerSecond ? m.rowsPerSecond / limit.rowsPerSecond : null;
+    m.xDuckdbRef ??=
       refBytesPerRow && m.factTableOnly && m.outputBytes !== null && m.rows ? m.outputBytes / m.rows / refBytesPerRow : null;
   }
   // Scaling: speed-up of each worker count over the smallest one.
@@ -55,8 +51,7 @@ export function evaluateTargets(ms: Measurement[]): TargetResult[] {
   const rate = (n: number | null | undefined): string => (n ? Math.round(n).toLocaleString('en-US') : '?');
 
   const t = (name: string, threshold: number, actual: number | null, atMost: boolean, detail: string): void => {
-    const status = actual === null ? 'SKIP' : (atMost ? actual <= threshold : actual >= threshold) ? 'PASS' : 'FAIL';
-    out.push({ name, status, actual, threshold, detail: actual === null ? `needs ${detail}` : detail });
+    out.push(checkTarget(name, threshold, actual, atMost, detail));
   };
 
   const xLimit = local?.rowsPerSecond && limit?.rowsPerSecond ? local.rowsPerSecond / limit.rowsPerSecond : null;
@@ -94,6 +89,7 @@ export function evaluateTargets(ms: Measurement[]): TargetResult[] {
 
   t('verification adds <= 35%', 35, adds, true,
     adds === null ? 'corrente-local and corrente-local+verify' : `+${fmt(adds, 1)}% (export+verify ${fmt(verify?.seconds)} s vs export alone ${fmt(local?.seconds)} s; the verify job itself ${fmt(verify?.details.verifySeconds as number)} s)`);
+  out.push(...endToEndTargets(ms));
   return out;
 }
 
@@ -200,7 +196,7 @@ export function buildResult(
       distBuiltAt: code?.builtAt ?? null,
       distHash: code?.hash ?? null,
     },
-    args: { rows: args.rows, only: args.only, database: args.database.replace(/:[^:@/]*@/, ':***@'), workers: args.workers },
+    args: { rows: args.rows, only: args.only, database: args.database.replace(/:[^:@/]*@/, ':***@'), workers: args.workers, rounds: args.rounds, wideRows: args.wideRows },
     rows: args.rows,
     dataset,
     measurements: ms,

@@ -2,27 +2,34 @@
  * Peak resident memory of a child process, read from Linux /proc.
  *
  * Two sources, the larger wins:
- *   - `VmHWM` (the kernel's own high-water mark) read right before the process exits
- *     (`readPeakKb`), exact but only available while the process is alive;
- *   - `VmRSS` polled every 100 ms (`RssSampler`), which keeps working if the process
- *     exits on its own before we can read `VmHWM`.
+ *   - `VmHWM` (the kernel's own high-water mark), read at every poll and once more right
+ *     before the harness stops the process (`captureHighWaterMark`): exact, except that a
+ *     process exiting on its own may rise in its last poll interval;
+ *   - `VmRSS` polled every 100 ms (`RssSampler`), in case `VmHWM` is not available.
  */
 import { readFileSync } from 'node:fs';
 
-/** A field of /proc/<pid>/status in kB, or undefined if the process is gone (or not Linux). */
-export function readStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+type StatusField = 'VmHWM' | 'VmRSS';
+
+/** Fields of /proc/<pid>/status in kB (absent when the process is gone, or not Linux). */
+function readStatus(pid: number): Partial<Record<StatusField, number>> {
+  let text: string;
   try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
-    return m ? Number(m[1]) : undefined;
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return undefined;
+    return {};
   }
+  const out: Partial<Record<StatusField, number>> = {};
+  for (const field of ['VmHWM', 'VmRSS'] as const) {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+    if (m) out[field] = Number(m[1]);
+  }
+  return out;
 }
 
 /** Our own peak (used by the measurement children to report themselves). */
 export function selfPeakKb(): number | undefined {
-  return readStatusKb(process.pid, 'VmHWM');
+  return readStatus(process.pid).VmHWM;
 }
 
 export function kbToMb(kb: number | undefined): number | null {
@@ -45,14 +52,13 @@ export class RssSampler {
   }
 
   private sample(): void {
-    const rss = readStatusKb(this.pid, 'VmRSS');
+    const { VmRSS: rss, VmHWM: hwm } = readStatus(this.pid);
     if (rss !== undefined && rss > this.maxKb) this.maxKb = rss;
+    if (hwm !== undefined && hwm > this.hwmKb) this.hwmKb = hwm;
   }
 
   /** Reads VmHWM now (call while the process is still alive, right before stopping it). */
   captureHighWaterMark(): void {
-    const hwm = readStatusKb(this.pid, 'VmHWM');
-    if (hwm !== undefined && hwm > this.hwmKb) this.hwmKb = hwm;
     this.sample();
   }
 

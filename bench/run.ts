@@ -13,18 +13,23 @@ import os from 'node:os';
 import { ArgsError, parseBenchArgs, USAGE, type MeasurementName } from './args.js';
 import { snapshotDist, type CodeSnapshot } from './code-snapshot.js';
 import { ensureDataset, type Dataset } from './dataset.js';
-import { deleteActivePrefixes, measureCorrenteLocal, measureCorrenteS3, measureScaling, type CorrenteContext } from './measure-corrente.js';
+import { deleteActivePrefixes } from './corrente-cli.js';
+import { measureCorrenteLocal, measureCorrenteS3, measureScaling, type CorrenteContext } from './measure-corrente.js';
 import { measureDuckdbRef } from './measure-duckdb-ref.js';
+import { measureEndToEnd } from './measure-end-to-end.js';
 import { measureLimit } from './measure-limit.js';
 import { measureNaive } from './measure-naive.js';
 import { measureApi } from './measure-api.js';
 import { measureIncremental } from './measure-incremental.js';
 import { measureRestore } from './measure-restore.js';
-import { ChildFailedError, killAllChildren } from './proc.js';
+import { FACT_TABLE, WIDE_TABLE } from './paths.js';
+import { killAllChildren } from './proc.js';
 import { openRedis } from './redis.js';
 import { buildResult, captureGit, computeRatios, evaluateTargets, markdownTable, targetLines, writeResult } from './report.js';
-import { removeAllTempDirs, removeAllTempDirsSync } from './temp.js';
-import { failedMeasurement, log, type Measurement } from './types.js';
+import { makeTempDir, removeAllTempDirs, removeAllTempDirsSync } from './temp.js';
+import { asFailure, log, type Measurement } from './types.js';
+import { ensureWideTable } from './wide-table.js';
+import { exportSettings, writeDefaultConfig } from './writer-settings.js';
 
 let interrupted = false;
 function onSignal(signal: NodeJS.Signals): void {
@@ -70,17 +75,27 @@ async function main(): Promise<number> {
   try {
     log(`rows ${args.rows.toLocaleString('en-US')}; measurements: ${args.only.join(', ')}`);
     dataset = await ensureDataset(args.database, args.rows);
-    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling' || m === 'restore' || m === 'api');
+    const wide = args.only.includes('end-to-end') ? await ensureWideTable(args.database, args.wideRows) : null;
+    if (wide) dataset.tables.push(wide);
+    const needsCli = args.only.some((m) => m.startsWith('corrente') || m === 'scaling' || m === 'restore' || m === 'api' || m === 'end-to-end');
     code = needsCli ? snapshotDist() : null;
     if (code) log(`running corrente from a private copy of dist/ built ${code.builtAt} (hash ${code.hash})`);
     const ctx: CorrenteContext = { databaseUrl: args.database, redis, cliPath: code?.cliPath ?? '' };
+    // The settings corrente runs with by default: the references write with the same ones.
+    const configPath = writeDefaultConfig(makeTempDir('corrente-bench-config-'));
+    const settings = exportSettings(configPath);
+    const endToEndTables = [
+      { table: FACT_TABLE, short: 'fact', rows: args.rows },
+      { table: WIDE_TABLE, short: 'wide', rows: args.wideRows },
+    ];
     const plan: Record<MeasurementName, () => Promise<Measurement[]>> = {
       limit: async () => [await measureLimit(args.database, args.rows)],
-      'duckdb-ref': async () => [await measureDuckdbRef(args.database, args.rows)],
+      'duckdb-ref': async () => [await measureDuckdbRef(args.database, args.rows, settings)],
       naive: async () => [await measureNaive(args.database, args.rows)],
       'corrente-local': async () => [await measureCorrenteLocal(ctx, false)],
       'corrente-local+verify': async () => [await measureCorrenteLocal(ctx, true)],
       'corrente-s3': async () => [await measureCorrenteS3(ctx)],
+      'end-to-end': async () => measureEndToEnd(ctx, endToEndTables, { rounds: args.rounds, configPath, settings }),
       restore: async () => measureRestore(args.database, ctx.cliPath, redis, args.rows),
       api: async () => measureApi(args.database, ctx.cliPath, redis, args.rows),
       incremental: async () => measureIncremental(args.database),
@@ -120,6 +135,8 @@ async function main(): Promise<number> {
   const failures = measurements.filter((m) => m.error);
 
   process.stdout.write(`\n## corrente benchmark, ${args.rows.toLocaleString('en-US')} rows, ${startedAt.toISOString().slice(0, 10)}\n\n`);
+  const load = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' / ');
+  process.stdout.write(`load average (1 / 5 / 15 min): ${load(loadAtStart)} at start, ${load(os.loadavg())} at the end; ${os.cpus().length} CPUs\n\n`);
   process.stdout.write(`${markdownTable(measurements)}\n\n`);
   process.stdout.write(`${targetLines(targets)}\n`);
   for (const f of failures) {
@@ -130,11 +147,6 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-function asFailure(key: MeasurementName, label: string, err: unknown): Measurement {
-  const message = err instanceof Error ? err.message : String(err);
-  log(`${label} FAILED: ${message.split('\n')[0]}`);
-  return failedMeasurement(key, label, message, err instanceof ChildFailedError ? err.repro : undefined);
-}
 
 try {
   process.exitCode = await main();

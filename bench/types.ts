@@ -2,6 +2,7 @@
  * One row of the results table.
  */
 import type { MeasurementName } from './args.js';
+import { ChildFailedError } from './proc.js';
 
 export interface Measurement {
   /** Which measurement (`--only` name) produced this row. */
@@ -52,4 +53,11 @@ export function failedMeasurement(key: MeasurementName, label: string, error: st
 
 export function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
+}
+
+/** A failed measurement row from an error (logged; a child's error brings its repro command). */
+export function asFailure(key: MeasurementName, label: string, err: unknown): Measurement {
+  const message = err instanceof Error ? err.message : String(err);
+  log(`${label} FAILED: ${message.split('\n')[0]}`);
+  return failedMeasurement(key, label, message, err instanceof ChildFailedError ? err.repro : undefined);
 }
