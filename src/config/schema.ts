@@ -102,10 +102,11 @@ export const configSchema = z.strictObject({
       /** Rows per Parquet row group. */
       rowGroupRows: positiveInt.default(61_440),
       /**
-       * CSV megabytes per Parquet file; files are cut at the next row after this. A range's
-       * first three files ramp up from 1/8 of it, so conversion starts early.
+       * Parquet megabytes per file: DuckDB starts a new file at the first row group that
+       * takes a file past this, so every file but a range's last is at least this large.
+       * Lake readers (Spark, Trino, Athena, DuckDB) favour files of 128 MB-1 GB.
        */
-      fileTargetMb: positiveInt.default(64),
+      fileTargetMb: positiveInt.default(128),
       /** DuckDB memory budget per export, MB. */
       duckdbMemoryMb: positiveInt.default(128),
       /**
@@ -125,7 +126,7 @@ export const configSchema = z.strictObject({
        * exported as separate jobs (any worker) from one shared snapshot.
        */
       chunkMb: positiveInt.default(1024),
-      /** Where temporary chunk files go; defaults to the OS temp dir. */
+      /** Where temporary files go (Parquet files until uploaded, named pipes); defaults to the OS temp dir. */
       workDir: z.string().optional(),
       /** Verify each export with DuckDB before publishing it. */
       verify: z.boolean().default(true),
@@ -217,7 +218,14 @@ export const configSchema = z.strictObject({
    */
   tables: z
     .array(z.union([z.string().min(3), tableConfigSchema]))
-    .default(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']),
+    // The sample facts refresh incrementally (the shipped nightly-refresh relies on it):
+    // demand by its updated_at stamp, deletes found by key diff; forecasts, which have no
+    // update stamp, by transaction ids.
+    .prefault([
+      'core.dim_item',
+      { name: 'core.fact_demand_daily', incremental: { column: 'updated_at', overlap: '10m', deletes: 'keydiff' } },
+      { name: 'analytics.fact_forecasts', incremental: { mode: 'xmin' } },
+    ]),
   /** Names or patterns of tables never exported, even when `tables:` or `--tables` pick them (e.g. `core.tmp_*`). */
   exclude: z.array(z.string().min(3)).default([]),
   /**

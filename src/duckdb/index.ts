@@ -1,7 +1,7 @@
 export { openDuckSession, type DuckSession, type DuckSessionOptions } from './duckdb-session.js';
-export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFromCsv, type ParquetWriteOptions } from './csv-to-parquet.js';
-export { buildParquetFingerprintSql, fingerprintParquet } from './parquet-fingerprint.js';
-export { buildParquetToPgCsvSql, pgTextExpr, writePgCsvFromParquet } from './parquet-to-pg-csv.js';
+export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type ParquetWriteOptions, type WrittenParquet } from './csv-to-parquet.js';
+export { buildParquetFingerprintSql, fingerprintParquet, fingerprintRelation } from './parquet-fingerprint.js';
+export { buildParquetToPgCsvSql, pgTextExpr, writePgCsvFromParquet, writePgCsvFromRelation } from './parquet-to-pg-csv.js';
 export { logicalTypeOfDuck, pgTypeOfLogical, storedDuckType } from './duck-types.js';
 export { countParquet, describeQuery, parquetRelation, writeQueryToParquet, type QueryParquetOptions, type WrittenFile } from './query-to-parquet.js';
 export { lakeViewStatements, openLakeSession, viewNames, writeCatalogFile, type LakeView } from './lake-views.js';

@@ -17,11 +17,11 @@ const fingerprintSchema = z.object({
 
 /** Validates {@link StageSeconds} (documented in src/shared/stage-seconds.ts). */
 export const stageSecondsSchema = z.object({
-  /** Reading the COPY stream and writing chunk files, waiting on Postgres included. */
+  /** Reading the COPY stream into DuckDB's pipe, waiting on Postgres included. */
   read: z.number(),
-  /** Reading held back because conversions were behind (bounded queue full). */
+  /** Reading held back because DuckDB was behind (its pipe full). */
   readPaused: z.number(),
-  /** DuckDB turning CSV chunks into Parquet (fresh instance per file included). */
+  /** DuckDB's time not overlapped by reading: finishing after the last row, rows too wide for the pipe. */
   convert: z.number(),
   /** Hashing and uploading Parquet files. */
   upload: z.number(),

@@ -1,24 +1,39 @@
 /**
- * The streaming core of an export: COPY one range of a table as CSV, cut it into chunks
- * on disk, convert each chunk to Parquet with DuckDB while the next one streams, and
- * upload each file while the next one converts.
+ * The streaming core of an export: COPY one range of a table and feed its rows through a
+ * named pipe into one DuckDB conversion, which writes Parquet files rolled over at
+ * `export.fileTargetMb`; upload each file once written. No CSV touches the disk: temp disk
+ * is the range's Parquet output until it is uploaded.
+ *
+ * A row longer than a COPY batch (1 MB) cannot go through the pipe: DuckDB's reader needs
+ * a whole line inside one read buffer, sized before the first row arrives. Such a row
+ * ends the current conversion, is written to a CSV file of its own and converted with a
+ * buffer of its size; the rows after it start a new conversion.
  */
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryNeededMb, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions } from '../duckdb/index.js';
+import { memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions, type WrittenParquet } from '../duckdb/index.js';
 import type { ManifestFile, StageSeconds } from '../lake/index.js';
-import { buildCopySql, copyOut, describeTarget, mapPgError, type PgClient, type RowFilter } from '../postgres/index.js';
+import { buildCopySql, copyOut, describeTarget, mapPgError, type CopyBatch, type PgClient, type RowFilter } from '../postgres/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import { formatTableRef, type TableRef, type TableSchema } from '../shared/table-schema.js';
-import { chunkCsv, type CsvChunk } from './csv-chunker.js';
 import type { ExportCallOptions, ExportDeps, ExportProgress } from './export-types.js';
 import { sha256File } from './file-hash.js';
+import { createPipeWriter, type PipeWriter } from './named-pipe.js';
 
-/** A range's first chunk targets `export.fileTargetMb` / this; later ones double up to it. */
-const RAMP_DIVISOR = 8;
+const MIB = 1024 * 1024;
 
-/** Chunks converted but not yet uploaded; bounds temp disk use to about (N+1) chunks. */
-const MAX_CHUNKS_IN_FLIGHT = 2;
+/** DuckDB's read buffer for a pipe (see `ParquetWriteOptions.readBufferBytes`). */
+const PIPE_READ_BUFFER_BYTES = 4 * MIB;
+
+/** Longest row the pipe carries: a COPY batch; longer rows take the file route. */
+const PIPE_MAX_ROW_BYTES = MIB;
+
+/**
+ * The last rows written to the pipe, kept to name the row a failed conversion stopped at:
+ * what DuckDB read cannot be read again from a pipe, and it fails within the buffer it is
+ * parsing or the one read ahead (plus what the pipe and socket still hold).
+ */
+const DIAGNOSIS_BYTES = 2 * PIPE_READ_BUFFER_BYTES + MIB;
 
 /** Where one range goes and how its files are named. */
 export interface RangeTarget {
@@ -38,6 +53,23 @@ export interface StreamedRange {
 
 const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
 
+/** One DuckDB conversion reading the pipe, and what it was fed. */
+interface Conversion {
+  pipe: PipeWriter;
+  written: Promise<WrittenParquet[]>;
+  /** Newest batches written, at most about {@link DIAGNOSIS_BYTES}. */
+  recent: Buffer[];
+  recentBytes: number;
+  maxRowBytes: number;
+}
+
+/** A row too long for the pipe, being written to a file of its own. */
+interface WideRow {
+  file: FileHandle;
+  path: string;
+  bytes: number;
+}
+
 /**
  * Streams one range of the table (inside the caller's snapshot session) into Parquet
  * files, uploading each as soon as it is written. Returns the files in order, and the
@@ -53,114 +85,186 @@ export async function streamToParquet(
   options: ExportCallOptions,
 ): Promise<StreamedRange> {
   const { signal, onProgress } = options;
-  const bucket = target.bucket;
   const cfg = deps.config;
-  const maxRowBytes = cfg.maxRowMb * 1024 * 1024;
-  const pgTarget = describeTarget(deps.postgresUrl);
+  const maxRowBytes = cfg.maxRowMb * MIB;
+  const fileSizeBytes = cfg.fileTargetMb * MIB;
+  const writeOpts = (maxLineBytes: number, readBufferBytes?: number): ParquetWriteOptions => ({
+    compression: cfg.compression,
+    compressionLevel: cfg.compressionLevel,
+    parquetVersion: cfg.parquetVersion,
+    rowGroupRows: cfg.rowGroupRows,
+    maxLineBytes,
+    ...(readBufferBytes ? { readBufferBytes } : {}),
+  });
   const files: ManifestFile[] = [];
+  // read: Postgres to the pipe; readPaused: waiting for DuckDB to take rows;
+  // convert: DuckDB's time not overlapped by reading (finishing after the last row, wide rows).
   const stages = { read: 0, readPaused: 0, convert: 0, upload: 0 };
-  const inFlight: Promise<void>[] = [];
-  let rowsDone = 0;
+  let bytesRead = 0;
+  let rowsRead = 0;
   let lastReport = 0;
-  const report = (phase: ExportProgress['phase'], rows: number, bytesRead: number, force = false): void => {
+  const report = (phase: ExportProgress['phase'], force = false): void => {
     const now = Date.now();
     if (!onProgress || (!force && now - lastReport < 250)) return;
     lastReport = now;
-    onProgress({ phase, rows, estimatedRows: schema.estimatedRows, bytesRead, filesWritten: files.length });
+    onProgress({ phase, rows: rowsRead, estimatedRows: schema.estimatedRows, bytesRead, filesWritten: files.length });
   };
-  let bytesRead = 0;
-  let firstError: unknown;
-  // Conversions run one after another (both cores are already busy with COPY and DuckDB's
-  // own threads); uploads run beside the next conversion and beside the COPY stream.
-  let conversionChain: Promise<void> = Promise.resolve();
-  const handle = (chunk: CsvChunk): Promise<void> => {
-    const parquetPath = join(workDir, `part-${String(chunk.index).padStart(5, '0')}.parquet`);
-    const converted = conversionChain.then(async () => {
-      if (firstError) return undefined;
-      if (chunk.maxRecordBytes > maxRowBytes) {
-        const table = formatTableRef(schema.table);
-        throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has a row of ${(chunk.maxRecordBytes / 1024 / 1024).toFixed(1)} MB, above export.maxRowMb (${cfg.maxRowMb})`, {
-          table,
-          hint: 'Raise export.maxRowMb (worker memory grows to about 4-5x the widest row), or exclude the wide column with a view',
-        });
-      }
-      const writeOpts: ParquetWriteOptions = { compression: cfg.compression, compressionLevel: cfg.compressionLevel, parquetVersion: cfg.parquetVersion, rowGroupRows: cfg.rowGroupRows, maxLineBytes: chunk.maxRecordBytes };
-      // A fresh DuckDB per file: memory a conversion leaves cached is returned to the OS
-      // (one shared instance grew by ~20 MB per file, so RSS grew with the table). A very
-      // wide row needs a larger read buffer than the usual budget allows.
-      const t0 = performance.now();
-      const duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(writeOpts)));
-      try {
-        const rows = await writeParquetFromCsv(duck, schema, chunk.path, parquetPath, writeOpts, signal);
-        await rm(chunk.path, { force: true });
-        return rows;
-      } finally {
-        duck.close();
-        stages.convert += secondsSince(t0);
-      }
-    });
-    conversionChain = converted.then(() => undefined, () => undefined);
-    return converted.then(async (rows) => {
-      if (rows === undefined) return;
-      const t0 = performance.now();
-      const key = target.keyOf(chunk.index);
-      const [size, sha256] = await Promise.all([stat(parquetPath).then((s) => s.size), sha256File(parquetPath)]);
-      await deps.store.putFile(bucket, key, parquetPath, { signal });
-      await rm(parquetPath, { force: true });
-      stages.upload += secondsSince(t0);
-      files[chunk.index] = { key, uri: deps.store.uri(bucket, key), rows, bytes: size, sha256, maxRowBytes: chunk.maxRecordBytes };
-      rowsDone += rows;
-    }).catch((err: unknown) => {
-      firstError ??= err;
-    });
+
+  // Uploads run one after another, beside the next conversion and the COPY stream.
+  let uploads: Promise<void> = Promise.resolve();
+  let uploadError: unknown;
+  const upload = (parts: readonly WrittenParquet[], rowBytes: number): void => {
+    for (const part of parts) {
+      const index = files.length;
+      const key = target.keyOf(index);
+      files.push({ key, uri: deps.store.uri(target.bucket, key), rows: part.rows, bytes: part.bytes, sha256: '', maxRowBytes: rowBytes });
+      uploads = uploads.then(async () => {
+        if (uploadError) return;
+        const t0 = performance.now();
+        try {
+          const [size, sha256] = await Promise.all([stat(part.path).then((s) => s.size), sha256File(part.path)]);
+          await deps.store.putFile(target.bucket, key, part.path, { signal });
+          files[index] = { ...files[index]!, bytes: size, sha256 };
+          await rm(part.path, { force: true });
+        } catch (err) {
+          uploadError ??= err;
+        } finally {
+          stages.upload += secondsSince(t0);
+        }
+      });
+    }
   };
+
+  let segments = 0;
+  const startConversion = async (): Promise<Conversion> => {
+    const dir = join(workDir, `stream-${segments++}`);
+    await mkdir(dir, { recursive: true });
+    const pipe = await createPipeWriter(join(dir, 'rows.csv'));
+    let duck: DuckSession | undefined;
+    try {
+      duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(writeOpts(PIPE_MAX_ROW_BYTES))));
+    } catch (err) {
+      pipe.destroy();
+      throw err;
+    }
+    const session = duck;
+    const conversion: Conversion = { pipe, written: Promise.resolve([]), recent: [], recentBytes: 0, maxRowBytes: 0 };
+    const diagnosisCsv = async (): Promise<string> => {
+      const path = join(dir, 'recent.csv');
+      await writeFile(path, conversion.recent);
+      return path;
+    };
+    conversion.written = writeParquetFilesFromCsv(session, schema, join(dir, 'rows.csv'), { dir: join(dir, 'out'), fileSizeBytes }, writeOpts(PIPE_MAX_ROW_BYTES, PIPE_READ_BUFFER_BYTES), { signal, diagnosisCsv })
+      .catch((err: unknown) => {
+        // Unblock a write waiting for a reader that is gone.
+        pipe.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      })
+      .finally(() => session.close());
+    conversion.written.catch(() => {});
+    return conversion;
+  };
+  const finishConversion = async (c: Conversion): Promise<void> => {
+    await c.pipe.end().catch(() => undefined);
+    const t0 = performance.now();
+    const parts = await c.written;
+    stages.convert += secondsSince(t0);
+    upload(parts, c.maxRowBytes);
+  };
+  /** Converts a CSV file holding rows up to `rowBytes` long into one Parquet file. */
+  const convertFile = async (path: string, rowBytes: number): Promise<void> => {
+    if (rowBytes > maxRowBytes) {
+      const table = formatTableRef(schema.table);
+      throw new CorrenteError('UNSUPPORTED_VALUE', `${table} has a row of ${(rowBytes / MIB).toFixed(1)} MB, above export.maxRowMb (${cfg.maxRowMb})`, {
+        table,
+        hint: 'Raise export.maxRowMb (worker memory grows to about 4-5x the widest row), or exclude the wide column with a view',
+      });
+    }
+    const t0 = performance.now();
+    const opts = writeOpts(rowBytes);
+    const duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(opts)));
+    const out = `${path}.parquet`;
+    try {
+      const rows = await writeParquetFromCsv(duck, schema, path, out, opts, signal);
+      await rm(path, { force: true });
+      upload([{ path: out, rows, bytes: 0 }], rowBytes);
+    } finally {
+      duck.close();
+      stages.convert += secondsSince(t0);
+    }
+  };
+
   const stream = copyOut(client, buildCopySql(schema, target.filter));
   const abort = (): void => {
     stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   };
   signal?.addEventListener('abort', abort, { once: true });
+  let conversion: Conversion | undefined;
+  let wide: WideRow | undefined;
   try {
-    report('starting', 0, 0, true);
-    let chunks = 0;
+    report('starting', true);
     const readStart = performance.now();
-    for await (const chunk of chunkCsv(stream, {
-      dir: workDir,
-      targetBytes: cfg.fileTargetMb * 1024 * 1024,
-      // 1/8, 1/4, 1/2 of fileTargetMb, then all of it: DuckDB starts converting sooner
-      // (measured with the 64 MB default: 1M rows 1.13-1.22 s vs 1.32-1.39 s; 5M unchanged).
-      firstTargetBytes: (cfg.fileTargetMb * 1024 * 1024) / RAMP_DIVISOR,
-      signal,
-      onBytes: (bytes, records) => {
-        bytesRead = bytes;
-        report('exporting', records, bytes);
-      },
-    })) {
-      chunks++;
-      inFlight.push(handle(chunk));
-      if (firstError) break;
-      // Backpressure: stop reading until an older chunk is uploaded.
-      const paused = performance.now();
-      while (inFlight.length >= MAX_CHUNKS_IN_FLIGHT) await inFlight.shift();
-      stages.readPaused += secondsSince(paused);
-      if (firstError) break;
+    let wideRows = 0;
+    for await (const batch of stream as AsyncIterable<CopyBatch>) {
+      if (uploadError) throw uploadError;
+      bytesRead += batch.data.length;
+      rowsRead += batch.rows;
+      if (batch.wide) {
+        if (conversion) {
+          const c = conversion;
+          conversion = undefined;
+          await finishConversion(c);
+        }
+        if (!wide) {
+          const path = join(workDir, `wide-${wideRows++}.csv`);
+          wide = { file: await open(path, 'w'), path, bytes: 0 };
+        }
+        await wide.file.writeFile(batch.data);
+        wide.bytes += batch.data.length;
+        if (batch.endsRow) {
+          const row = wide;
+          wide = undefined;
+          await row.file.close();
+          await convertFile(row.path, row.bytes);
+        }
+      } else {
+        conversion ??= await startConversion();
+        const c = conversion;
+        c.maxRowBytes = Math.max(c.maxRowBytes, batch.maxRowBytes);
+        c.recent.push(batch.data);
+        c.recentBytes += batch.data.length;
+        while (c.recentBytes - c.recent[0]!.length >= DIAGNOSIS_BYTES) c.recentBytes -= c.recent.shift()!.length;
+        const t0 = performance.now();
+        // A write fails when DuckDB stopped reading: its own error says why.
+        await c.pipe.write(batch.data).catch((err: unknown) => c.written.then(() => Promise.reject(err)));
+        stages.readPaused += secondsSince(t0);
+      }
+      report('exporting');
     }
-    stages.read = secondsSince(readStart) - stages.readPaused;
-    if (chunks === 0 && !firstError) {
-      // An empty table still gets one (empty) file, so readers see its columns.
-      const empty = join(workDir, 'chunk-00000.csv');
+    stages.read = secondsSince(readStart) - stages.readPaused - stages.convert;
+    if (conversion) {
+      const c = conversion;
+      conversion = undefined;
+      await finishConversion(c);
+    }
+    if (files.length === 0) {
+      // An empty range still gets one (empty) file, so readers see its columns.
+      const empty = join(workDir, 'empty.csv');
       await writeFile(empty, '');
-      inFlight.push(handle({ index: 0, path: empty, bytes: 0, records: 0, maxRecordBytes: 0 }));
+      await convertFile(empty, 0);
     }
-    await Promise.all(inFlight);
+    await uploads;
+    if (uploadError) throw uploadError;
   } catch (err) {
-    await Promise.allSettled(inFlight);
+    conversion?.pipe.destroy(err instanceof Error ? err : undefined);
+    await Promise.allSettled([conversion?.written, wide?.file.close(), uploads]);
     if (signal?.aborted) throw aborted(target.table, err);
-    throw firstError ?? mapPgError(err, pgTarget, { table: formatTableRef(target.table) });
+    if (err instanceof CorrenteError) throw err;
+    throw mapPgError(err, describeTarget(deps.postgresUrl), { table: formatTableRef(target.table) });
   } finally {
     signal?.removeEventListener('abort', abort);
   }
-  if (firstError) throw signal?.aborted ? aborted(target.table, firstError) : firstError;
-  report('finishing', rowsDone, bytesRead, true);
+  report('finishing', true);
   return { files, stages };
 }
 

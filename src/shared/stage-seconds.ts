@@ -5,11 +5,11 @@
  * A neutral type: the lake's manifest stores it and the run store reports it.
  */
 export interface StageSeconds {
-  /** Reading the COPY stream and writing chunk files, waiting on Postgres included. */
+  /** Reading the COPY stream into DuckDB's pipe, waiting on Postgres included. */
   read: number;
-  /** Reading held back because conversions were behind (bounded queue full). */
+  /** Reading held back because DuckDB was behind (its pipe full). */
   readPaused: number;
-  /** DuckDB turning CSV chunks into Parquet (fresh instance per file included). */
+  /** DuckDB's time not overlapped by reading: finishing after the last row, rows too wide for the pipe. */
   convert: number;
   /** Hashing and uploading Parquet files. */
   upload: number;

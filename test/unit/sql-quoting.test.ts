@@ -73,7 +73,7 @@ const PARQUET_PATH = "/tmp/o'hara\"x/part-00000.parquet";
 const statements: [string, string][] = [
   ['buildCopySql', buildCopySql(schema)],
   ['buildFingerprintSql', buildFingerprintSql(schema)],
-  ['buildCsvToParquetSql', buildCsvToParquetSql(schema, CSV_PATH, PARQUET_PATH, { compression: 'zstd', rowGroupRows: 1000, maxLineBytes: 10 })],
+  ['buildCsvToParquetSql', buildCsvToParquetSql(schema, CSV_PATH, { file: PARQUET_PATH }, { compression: 'zstd', rowGroupRows: 1000, maxLineBytes: 10 })],
   ['buildParquetFingerprintSql', buildParquetFingerprintSql(schema, [PARQUET_PATH, "/tmp/a''b.parquet"])],
 ];
 
@@ -125,7 +125,7 @@ describe('SQL builders quote every name', () => {
   });
 
   it('buildCsvToParquetSql puts paths in string literals and column names only in AS identifiers', () => {
-    const sql = buildCsvToParquetSql(schema, CSV_PATH, PARQUET_PATH, { compression: 'snappy', rowGroupRows: 5, maxLineBytes: 10 });
+    const sql = buildCsvToParquetSql(schema, CSV_PATH, { file: PARQUET_PATH }, { compression: 'snappy', rowGroupRows: 5, maxLineBytes: 10 });
     const { idents, literals } = tokenize(sql);
     expect(literals).toContain(CSV_PATH);
     expect(literals).toContain(PARQUET_PATH);

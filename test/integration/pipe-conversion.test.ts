@@ -1,0 +1,113 @@
+/**
+ * The export's conversion path without Postgres: rows written into a named pipe that a
+ * DuckDB conversion reads, with files rolled over by size. What it must guarantee: every
+ * byte arrives in order through a pipe far smaller than the data; the writer waits while
+ * DuckDB is behind; a failing conversion releases a waiting writer; a writer that stops
+ * midway ends the conversion (never a hang).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDuckSession, writeParquetFilesFromCsv, type DuckSession, type ParquetWriteOptions } from '../../src/duckdb/index.js';
+import { createPipeWriter } from '../../src/pipeline/named-pipe.js';
+import type { TableSchema } from '../../src/shared/table-schema.js';
+
+const schema: TableSchema = {
+  table: { schema: 'core', name: 't' },
+  columns: [
+    { name: 'id', pgType: 'bigint', nullable: false, type: { kind: 'int64' } },
+    { name: 'amount', pgType: 'numeric(12,2)', nullable: true, type: { kind: 'decimal', precision: 12, scale: 2 } },
+    { name: 'note', pgType: 'text', nullable: true, type: { kind: 'text' } },
+  ],
+  primaryKey: ['id'],
+  estimatedRows: -1,
+};
+const opts: ParquetWriteOptions = { compression: 'zstd', compressionLevel: 3, parquetVersion: 'v2', rowGroupRows: 10_000, maxLineBytes: 1 << 20, readBufferBytes: 4 << 20 };
+
+/** Rows `from`..`to-1` as COPY would write them (every 7th note NULL, every 5th empty). */
+function rows(from: number, to: number, badAt = -1): Buffer {
+  let s = '';
+  for (let i = from; i < to; i++) {
+    const amount = i === badAt ? 'NaN' : `${i}.${String(i % 100).padStart(2, '0')}`;
+    const note = i % 7 === 0 ? '' : i % 5 === 0 ? '""' : `"note ${i}, ""quoted"" ${'x'.repeat(i % 50)}"`;
+    s += `${i},${amount},${note}\n`;
+  }
+  return Buffer.from(s);
+}
+
+let dir: string;
+let duck: DuckSession;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'corrente-pipe-'));
+  duck = await openDuckSession({ memoryMb: 128, threads: 1 });
+});
+afterEach(async () => {
+  duck.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a named pipe into a DuckDB conversion', () => {
+  it('carries 400k rows through many writes, exactly, into files rolled over by size', async () => {
+    const fifo = join(dir, 'rows.csv');
+    const pipe = await createPipeWriter(fifo);
+    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 256 << 10 }, opts, { diagnosisCsv: async () => undefined });
+    let bytes = 0;
+    for (let i = 0; i < 400_000; i += 10_000) {
+      const b = rows(i, i + 10_000);
+      bytes += b.length;
+      await pipe.write(b);
+    }
+    await pipe.end();
+    const files = await written;
+    expect(bytes).toBeGreaterThan(20 << 20); // far more than a pipe holds: the writer waited
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files.slice(0, -1)) expect(f.bytes).toBeGreaterThanOrEqual(256 << 10);
+    expect(files.reduce((n, f) => n + f.rows, 0)).toBe(400_000);
+    const list = files.map((f) => `'${f.path}'`).join(', ');
+    const [agg] = await duck.rows(
+      `SELECT count(*)::INT AS n, sum(id)::VARCHAR AS ids, sum(amount)::VARCHAR AS amounts, count(note)::INT AS notes,
+              count(*) FILTER (WHERE note = '')::INT AS empty, bool_and(id = expected) AS ordered
+       FROM (SELECT *, row_number() OVER () - 1 AS expected FROM read_parquet([${list}]))`,
+    );
+    const expectedAmount = Array.from({ length: 400_000 }, (_, i) => i * 100 + (i % 100)).reduce((a, b) => a + b, 0) / 100;
+    expect(agg).toEqual({ n: 400_000, ids: String((399_999 * 400_000) / 2), amounts: expectedAmount.toFixed(2), notes: 400_000 - Math.ceil(400_000 / 7), empty: expect.any(Number), ordered: true });
+    expect(agg!.empty).toBe(Array.from({ length: 400_000 }, (_, i) => i).filter((i) => i % 7 !== 0 && i % 5 === 0).length);
+  });
+
+  it('a value that does not convert fails the conversion, releases the writer and names the row', async () => {
+    const fifo = join(dir, 'rows.csv');
+    const pipe = await createPipeWriter(fifo);
+    const recent: Buffer[] = [];
+    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 1 << 20 }, opts, {
+      diagnosisCsv: async () => {
+        const path = join(dir, 'recent.csv');
+        // What the export keeps: about two of DuckDB's 4 MB read buffers.
+        await writeFile(path, recent.slice(-15));
+        return path;
+      },
+    });
+    written.catch((err: unknown) => pipe.destroy(err as Error));
+    const writing = (async () => {
+      for (let i = 0; ; i += 10_000) {
+        const b = rows(i, i + 10_000, 123_456);
+        recent.push(b);
+        await pipe.write(b);
+      }
+    })();
+    const writerReleased = expect(writing).rejects.toThrow(); // EPIPE: the reader is gone
+    await expect(written).rejects.toThrow(/"amount" \(numeric\(12,2\)\) holds a value that DECIMAL\(12,2\) cannot store exactly at row id=123456, value starting "NaN"/);
+    await writerReleased;
+  });
+
+  it('a writer that stops midway ends the conversion with the rows it got, and later writes fail', async () => {
+    const fifo = join(dir, 'rows.csv');
+    const pipe = await createPipeWriter(fifo);
+    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 64 << 20 }, opts, { diagnosisCsv: async () => undefined });
+    await pipe.write(rows(0, 500)); // less than a pipe holds: written at once
+    pipe.destroy(new Error('terminating connection due to administrator command'));
+    await expect(pipe.write(rows(500, 1000))).rejects.toThrow('terminating connection');
+    const files = await written;
+    expect(files.reduce((n, f) => n + f.rows, 0)).toBe(500);
+  });
+});
