@@ -94,9 +94,9 @@ program
 
 program
   .command('worker')
-  .description('run a worker: takes export and verify jobs until SIGTERM')
+  .description('run a worker: takes export, verify, pipeline and transform jobs until SIGTERM')
   .option('--concurrency <n>', 'export and verify jobs this process runs at once, in total over its queues (default: WORKER_CONCURRENCY or 1)', positiveWholeNumber)
-  .option('--queues <list>', 'queues to serve: export, verify, schedule, pipeline (default all)')
+  .option('--queues <list>', 'queues to serve: export, verify, schedule, pipeline, transform (default all)')
   .action(
     action(async (ctx, cmd) => (await import('./commands/worker.js')).workerCommand(ctx, cmd.opts()), {
       quiet: false,
@@ -212,26 +212,32 @@ Examples:
 program
   .command('transform')
   .argument('[model...]', 'models or selectors to run (default: all): name, tag:<tag>, +name (with its inputs), name+ (with what reads it)')
-  .description('run SQL models (silver, gold) and their data tests in DAG order; publish each only if its tests pass')
+  .description('run SQL models (silver, gold) and their data tests in DAG order, one job per model for `corrente worker`; publish each only if its tests pass')
   .option('-s, --select <selector...>', 'selectors, as the arguments: tag:daily, +demand_vs_forecast, items+')
-  .option('--full-refresh', 'rebuild every selected model from all its input (models are always fully rebuilt today)')
+  .option('-w, --wait', 'wait for the queued run, showing each model as it ends')
+  .option('-i, --inline', 'run the models in this process instead (no Redis, no worker; implies --wait)')
+  .option('--full-refresh', 'rebuild every selected model, also those whose inputs, SQL and options did not change')
   .option('--list', 'print the selected models in DAG order with their inputs, run nothing')
   .option('--graph', 'print the DAG as a Mermaid flowchart, run nothing')
   .option('--json', 'print a machine-readable result')
-  .option('--run-id <id>', 'use this run id for every model of the run')
+  .option('--run-id <id>', 'use this run id for every model of the run (queuing the same run twice adds nothing)')
   .addHelpText(
     'after',
     `
 Models are transforms/silver/*.sql and transforms/gold/*.sql (transform.dir); each reads
-{{ source('schema', 'table') }} (an exported table) and {{ ref('model') }}.
+{{ source('schema', 'table') }} (an exported table) and {{ ref('model') }}. A model whose
+current run read the same input runs with the same SQL and options is reported up to date
+and not rebuilt; --full-refresh rebuilds it anyway.
 
 Examples:
-  corrente transform                              run every model
+  corrente transform --wait                       queue every model (any corrente worker builds them) and follow
+  corrente transform --inline                     build every model in this process
   corrente transform --list                       the DAG in order, with inputs
   corrente transform --graph > dag.mmd            Mermaid flowchart
-  corrente transform +demand_vs_forecast          the mart and everything it reads
-  corrente transform items+                       a silver model and everything downstream
-  corrente transform --select tag:daily --json    models tagged daily, JSON result`,
+  corrente transform +demand_vs_forecast --wait   the mart and everything it reads
+  corrente transform items+ --inline              a silver model and everything downstream
+  corrente transform --inline --full-refresh      rebuild every model, changed or not
+  corrente transform --select tag:daily --wait --json   models tagged daily, JSON result`,
   )
   .action(action(async (ctx, cmd) => (await import('./commands/transform.js')).transformCommand(ctx, cmd.args, cmd.opts()), { quiet: true }));
 

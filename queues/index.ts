@@ -36,7 +36,7 @@ export { createQueues, deleteRunQueues, enqueueChunkedExport, enqueueExports, en
 export { queueRuntime, type QueueRuntime, type ResourceHost } from './queue-runtime.js';
 export { enqueueMigration, type MigrationTarget } from './enqueue-migration.js';
 export { inspectRedis, type RedisHealth } from './redis-health.js';
-export { pipelineJobSchema, pipelineOfSchedulerId, pipelineSchedulerId, pipelineTaskJobId, type PipelineJobData, type PipelineTaskJobData } from './pipeline-jobs.js';
+export { pipelineJobSchema, pipelineOfSchedulerId, pipelineSchedulerId, pipelineTaskJobId, pipelineTaskJobSchema, type PipelineJobData, type PipelineTaskJobData } from './pipeline-jobs.js';
 export {
   FINAL_RUN_STATES,
   FINAL_TASK_STATES,
@@ -51,3 +51,5 @@ export {
 } from './pipeline-store.js';
 export { openPipelineRuns, PipelineRuns, type TaskChange, type TriggerOutcome, type TriggerResult } from './pipeline-runs.js';
 export { intervalRunId, manualRunId } from './pipeline-run-rules.js';
+export { TRANSFORM_PIPELINE } from './pipeline-run-rules.js';
+export { isFullRefreshRun, queueTransformRun, waitForDagRun, type QueuedModel } from './transform-runs.js';

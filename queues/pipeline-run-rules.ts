@@ -21,6 +21,12 @@ export function manualRunId(pipeline: string, now: Date): string {
   return `${pipeline}-manual-${stamp(now)}-${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * The pipeline name of queued transform runs (`corrente transform` without `--inline`): a
+ * dot keeps it apart from every configured pipeline's name.
+ */
+export const TRANSFORM_PIPELINE = 'corrente.transform';
+
 export const isFinalTask = (t: TaskRecord): boolean => FINAL_TASK_STATES.has(t.state);
 
 /**

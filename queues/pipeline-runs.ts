@@ -9,7 +9,8 @@
  * Why not one BullMQ flow per run: a flow is a tree (a job has one parent), and a DAG task
  * needed by two others would need two parents. Instead each task's job is added, with an
  * id fixed by run, task and generation, by whichever worker completes its last need, so
- * two workers racing to add it add it once.
+ * two workers racing to add it add it once. A queued transform run is such a run too (one
+ * task per model, see transform-runs.ts), on a queue of its own.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -18,12 +19,14 @@ import { closestNames } from '../src/shared/closest-names.js';
 import { CorrenteError } from '../src/shared/errors.js';
 import { noopLogger, type Logger } from '../src/shared/logger.js';
 import { pipelineTaskJobId, type PipelineJobData } from './pipeline-jobs.js';
-import { downstream, holdOf, intervalRunId, isFinalTask, manualRunId, runIdOfHold, settle } from './pipeline-run-rules.js';
+import { downstream, holdOf, intervalRunId, isFinalTask, manualRunId, runIdOfHold, settle, TRANSFORM_PIPELINE } from './pipeline-run-rules.js';
 import { FINAL_RUN_STATES, PipelineStore, type PipelineRunRecord, type RunTrigger, type TaskRecord } from './pipeline-store.js';
 
 export interface PipelineRunsDeps {
   store: PipelineStore;
   queue: Queue<PipelineJobData>;
+  /** Queues of runs that are not configured pipelines, by their pipeline name (transform runs). */
+  dagQueues?: Readonly<Record<string, Queue<PipelineJobData>>>;
   pipelines: Readonly<Record<string, PipelineConfig>>;
   logger?: Logger;
 }
@@ -50,18 +53,25 @@ export interface TaskChange {
 export class PipelineRuns {
   readonly #store: PipelineStore;
   readonly #queue: Queue<PipelineJobData>;
+  readonly #dagQueues: Readonly<Record<string, Queue<PipelineJobData>>>;
   readonly #pipelines: Readonly<Record<string, PipelineConfig>>;
   readonly #logger: Logger;
 
   constructor(deps: PipelineRunsDeps) {
     this.#store = deps.store;
     this.#queue = deps.queue;
+    this.#dagQueues = deps.dagQueues ?? {};
     this.#pipelines = deps.pipelines;
     this.#logger = deps.logger ?? noopLogger;
   }
 
   get store(): PipelineStore {
     return this.#store;
+  }
+
+  /** The queue a run's task jobs go on. */
+  #queueOf(pipeline: string): Queue<PipelineJobData> {
+    return this.#dagQueues[pipeline] ?? this.#queue;
   }
 
   /** Workers connected to the `pipeline` queue now (0: no task would run). */
@@ -106,6 +116,27 @@ export class PipelineRuns {
     };
     if (!(await this.#store.create(record))) return { runId, outcome: 'exists', run: (await this.#store.get(runId)) ?? record };
     return this.#admit(record, def.overlap);
+  }
+
+  /**
+   * Creates and admits a run of a DAG that is no configured pipeline: `pipeline` names one
+   * of `dagQueues`, where its task jobs go. Runs of the same name wait for each other
+   * (overlap: queue). `params` are kept on the run for the workers.
+   */
+  async triggerDag(pipeline: string, runId: string, tasks: Readonly<Record<string, { kind: string; needs: readonly string[] }>>, params: PipelineRunRecord['params'] = {}): Promise<TriggerResult> {
+    if (!this.#dagQueues[pipeline]) throw new CorrenteError('INTERNAL', `No queue for runs of ${pipeline}`);
+    const record: PipelineRunRecord = {
+      runId,
+      pipeline,
+      trigger: 'manual',
+      state: 'queued',
+      createdAt: new Date().toISOString(),
+      generation: 0,
+      params,
+      tasks: Object.fromEntries(Object.entries(tasks).map(([name, t]) => [name, { kind: t.kind, needs: [...t.needs], state: 'pending' as const, attempts: 0 }])),
+    };
+    if (!(await this.#store.create(record))) return { runId, outcome: 'exists', run: (await this.#store.get(runId)) ?? record };
+    return this.#admit(record, 'queue');
   }
 
   async #admit(run: PipelineRunRecord, policy: 'skip' | 'queue'): Promise<TriggerResult> {
@@ -156,7 +187,7 @@ export class PipelineRuns {
     for (const [name] of ready) {
       const task = def?.tasks[name];
       // The job first: a job without its `queued` mark still runs; a mark without a job would not.
-      await this.#queue.add(
+      await this.#queueOf(run.pipeline).add(
         'task',
         { kind: 'task', runId: run.runId, task: name, generation: run.generation },
         {
@@ -212,7 +243,7 @@ export class PipelineRuns {
   }
 
   /** The task succeeded: its ready downstream tasks are added, or the run ends. */
-  async taskSucceeded(runId: string, task: string, generation: number, outcome: Pick<TaskRecord, 'rows' | 'detail'> = {}): Promise<TaskChange> {
+  async taskSucceeded(runId: string, task: string, generation: number, outcome: Pick<TaskRecord, 'rows' | 'detail' | 'result'> = {}): Promise<TaskChange> {
     const at = new Date().toISOString();
     let finished = false;
     const run = await this.#store.change(runId, (r) => {
@@ -230,9 +261,10 @@ export class PipelineRuns {
 
   /**
    * The task's attempt failed. With `final` (no attempt follows), the task fails, its
-   * downstream tasks are skipped, and the run ends once nothing else runs.
+   * downstream tasks are skipped, and the run ends once nothing else runs. `outcome` is
+   * recorded on a final failure.
    */
-  async taskFailed(runId: string, task: string, generation: number, error: { code: string; message: string }, final: boolean): Promise<TaskChange> {
+  async taskFailed(runId: string, task: string, generation: number, error: { code: string; message: string }, final: boolean, outcome: Pick<TaskRecord, 'result'> = {}): Promise<TaskChange> {
     const at = new Date().toISOString();
     let finished = false;
     const run = await this.#store.change(runId, (r) => {
@@ -240,7 +272,7 @@ export class PipelineRuns {
       finished = false;
       if (!t || isFinalTask(t) || r.generation !== generation) return undefined;
       if (!final) return { ...r, tasks: { ...r.tasks, [task]: { ...t, state: 'retrying', error } } };
-      const tasks: Record<string, TaskRecord> = { ...r.tasks, [task]: { ...t, state: 'failed', error, finishedAt: at } };
+      const tasks: Record<string, TaskRecord> = { ...r.tasks, [task]: { ...t, ...outcome, state: 'failed', error, finishedAt: at } };
       for (const name of downstream(r, task)) {
         const d = tasks[name]!;
         if (!isFinalTask(d)) tasks[name] = { ...d, state: 'skipped', error: { code: 'SKIPPED', message: `upstream task ${task} failed` } };
@@ -277,7 +309,7 @@ export class PipelineRuns {
     });
     for (const name of Object.keys(run.tasks)) {
       // Removes waiting and delayed jobs; a running one is locked and stays (it aborts itself).
-      await this.#queue.remove(pipelineTaskJobId(runId, name, run.generation)).catch(() => 0);
+      await this.#queueOf(run.pipeline).remove(pipelineTaskJobId(runId, name, run.generation)).catch(() => 0);
     }
     const next = await this.#store.release(run.pipeline, holdOf(run));
     if (next) await this.#start(runIdOfHold(next));
@@ -355,10 +387,11 @@ export class PipelineRuns {
 
 /** The pipeline runs of a process: its Redis connection and shared `pipeline` queue (see queueRuntime). */
 export async function openPipelineRuns(
-  q: { redis(): Promise<Redis>; queues(): Promise<{ pipeline: Queue<PipelineJobData> }> },
+  q: { redis(): Promise<Redis>; queues(): Promise<{ pipeline: Queue<PipelineJobData>; transform: Queue<PipelineJobData> }> },
   config: { redis: { prefix: string }; history: { days: number }; pipelines: Readonly<Record<string, PipelineConfig>> },
   logger?: Logger,
 ): Promise<PipelineRuns> {
   const store = new PipelineStore(await q.redis(), config.redis.prefix, config.history.days);
-  return new PipelineRuns({ store, queue: (await q.queues()).pipeline, pipelines: config.pipelines, ...(logger ? { logger } : {}) });
+  const queues = await q.queues();
+  return new PipelineRuns({ store, queue: queues.pipeline, dagQueues: { [TRANSFORM_PIPELINE]: queues.transform }, pipelines: config.pipelines, ...(logger ? { logger } : {}) });
 }

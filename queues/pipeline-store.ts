@@ -38,6 +38,8 @@ export interface TaskRecord {
   rows?: number;
   /** One line about the outcome (exit code, tables published, models built). */
   detail?: string;
+  /** The whole outcome, when the kind reports one (a transform run's model). */
+  result?: Record<string, unknown>;
 }
 
 export interface PipelineRunRecord {
@@ -54,6 +56,8 @@ export interface PipelineRunRecord {
   generation: number;
   /** Why the run was skipped, cancelled or failed. */
   error?: string;
+  /** What the workers need to know about a run that is no configured pipeline (a transform run's `fullRefresh`). */
+  params?: Record<string, string | boolean>;
   tasks: Record<string, TaskRecord>;
 }
 

@@ -49,6 +49,8 @@ export interface CorrenteQueues {
   schedule: Queue<ScheduleJobData>;
   /** Pipeline triggers (fired by job schedulers) and pipeline tasks. */
   pipeline: Queue<PipelineJobData>;
+  /** One job per model of a queued transform run (`task` jobs of the run, see transform-runs.ts). */
+  transform: Queue<PipelineJobData>;
   flows: FlowProducer;
   policy: JobPolicy;
   close(): Promise<void>;
@@ -64,6 +66,7 @@ export function createQueues(connection: Redis, prefix: string, policy: JobPolic
   const verifyQ = new Queue<VerifyJobData | FinalizeJobData>(names.verify, opts);
   const scheduleQ = new Queue<ScheduleJobData>(names.schedule, opts);
   const pipelineQ = new Queue<PipelineJobData>(names.pipeline, opts);
+  const transformQ = new Queue<PipelineJobData>(names.transform, opts);
   const flows = new FlowProducer({ connection, prefix });
   let closing: Promise<void> | undefined;
   return {
@@ -72,9 +75,10 @@ export function createQueues(connection: Redis, prefix: string, policy: JobPolic
     verify: verifyQ,
     schedule: scheduleQ,
     pipeline: pipelineQ,
+    transform: transformQ,
     flows,
     policy,
-    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), scheduleQ.close(), pipelineQ.close(), flows.close()]).then(() => undefined)),
+    close: () => (closing ??= Promise.all([exportQ.close(), verifyQ.close(), scheduleQ.close(), pipelineQ.close(), transformQ.close(), flows.close()]).then(() => undefined)),
   };
 }
 

@@ -9,10 +9,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { PipelineTask } from '../src/config/index.js';
 import { tableSelection } from '../src/config/index.js';
 import { newRunId } from '../src/lake/index.js';
-import { collectGarbage, createTransformDeps, planTransform, publishFiles, resolveSelection, runCommand, runTransforms } from '../src/pipeline/index.js';
+import { assertInputsPublished, collectGarbage, createTransformDeps, needsOf, planTransform, publishFiles, resolveSelection, runCommand } from '../src/pipeline/index.js';
 import { CorrenteError } from '../src/shared/errors.js';
 import { formatTableRef, parseTableRef } from '../src/shared/table-schema.js';
-import { enqueueMigration, exportJobId, isRunFinished, verifyJobId, type PipelineRunRecord, type PipelineRuns } from '../queues/index.js';
+import { enqueueMigration, exportJobId, isRunFinished, queueTransformRun, verifyJobId, waitForDagRun, type PipelineRunRecord, type PipelineRuns } from '../queues/index.js';
 import type { WorkerContext } from './worker-context.js';
 
 /** What a finished task reports. */
@@ -132,23 +132,40 @@ async function exportTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'ex
   }
 }
 
+/**
+ * Fans the selected models out onto the `transform` queue as a transform run (one job per
+ * model, any worker) under the task's lake run id, and waits for it. A retried task
+ * retries that run: its failed and skipped models run again, the published ones stay.
+ */
 async function transformTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'transform' }>): Promise<TaskOutcome> {
   const { ctx, runs, run, task, signal } = call;
   const plan = planTransform(ctx.config.transform.dir, def.select);
   if (plan.models.length === 0) return { detail: 'no model selected' };
+  await assertInputsPublished(createTransformDeps(ctx.store, ctx.config, ctx.logger), plan, signal);
   const lakeRunId = await runs.lakeRunIdOf(run.runId, task, () => newRunId({ kind: 'pipeline' }));
-  const result = await runTransforms(createTransformDeps(ctx.store, ctx.config, ctx.logger), plan, { runId: lakeRunId, signal });
-  const published = result.models.filter((m) => m.status === 'published');
-  const rows = published.reduce((n, m) => n + (m.rows ?? 0), 0);
-  const bad = result.models.find((m) => m.status !== 'published');
-  if (bad) {
-    throw new CorrenteError('TASK_FAILED', `Model ${bad.layer}.${bad.model} ${bad.status}${bad.error ? `: ${bad.error}` : ''}`, {
+  const queued = await queueTransformRun(runs, lakeRunId, plan.models.map((name) => ({ name, needs: needsOf(plan, name) })), { fullRefresh: def.fullRefresh });
+  if (queued.outcome === 'exists' && ['failed', 'cancelled'].includes(queued.run.state)) await runs.retry(lakeRunId);
+  let models: PipelineRunRecord;
+  try {
+    models = await waitForDagRun(runs.store, lakeRunId, { signal });
+  } catch (err) {
+    // Models not started never will; a running one publishes whole or not at all.
+    if (signal.aborted) await runs.cancel(lakeRunId).catch(() => {});
+    throw err;
+  }
+  const results = Object.values(models.tasks);
+  const rows = results.reduce((n, m) => n + (m.rows ?? 0), 0);
+  const built = results.filter((m) => m.detail === 'published').length;
+  const current = results.filter((m) => m.detail === 'up-to-date').length;
+  if (models.state !== 'succeeded') {
+    const [name, bad] = Object.entries(models.tasks).find(([, m]) => m.state === 'failed') ?? Object.entries(models.tasks).find(([, m]) => m.state !== 'succeeded')!;
+    throw new CorrenteError('TASK_FAILED', `Model ${name} ${bad.state}${bad.error ? `: ${bad.error.message}` : ''}`, {
       runId: lakeRunId,
-      hint: `${published.length} of ${result.models.length} model(s) published; the others keep their previous run`,
+      hint: `${built + current} of ${results.length} model(s) published or up to date; the others keep their previous run`,
       retryable: true,
     });
   }
-  return { rows, detail: `${published.length} model(s) published by transform run ${lakeRunId}` };
+  return { rows, detail: `${built} model(s) published, ${current} up to date, by transform run ${lakeRunId}` };
 }
 
 async function gcTask(call: TaskCall, def: Extract<PipelineTask, { kind: 'gc' }>): Promise<TaskOutcome> {

@@ -9,6 +9,7 @@ import { queueRuntime, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
 import { createPipelineProcessor } from './pipeline-processor.js';
 import { createScheduleProcessor } from './schedule-processor.js';
+import { createTransformProcessor } from './transform-processor.js';
 import { JobSlots } from './job-slots.js';
 import { createVerifyProcessor } from './verify-processor.js';
 import type { WorkerContext } from './worker-context.js';
@@ -18,7 +19,8 @@ export interface StartWorkersOptions {
   queues?: readonly QueueName[];
   /**
    * Export and verify jobs this process runs at once, in total (schedule firings only
-   * enqueue, and are not counted). @defaultValue `config.worker.concurrency`
+   * enqueue, and are not counted; models run up to `transform.concurrency` at once, on
+   * top). @defaultValue `config.worker.concurrency`
    */
   concurrency?: number;
   /** The environment pipeline `command` tasks start from. @defaultValue this process's */
@@ -63,7 +65,7 @@ function guard<T, R>(fn: Processor<T, R>, shutdown: AbortSignal, timeoutMs: numb
 
 export async function startWorkers(ctx: WorkerContext, options: StartWorkersOptions = {}): Promise<RunningWorkers> {
   const { config } = ctx;
-  const names = options.queues ?? ['export', 'verify', 'schedule', 'pipeline'];
+  const names = options.queues ?? ['export', 'verify', 'schedule', 'pipeline', 'transform'];
   const concurrency = options.concurrency ?? config.worker.concurrency;
   const shutdown = new AbortController();
   const timeoutMs = config.worker.jobTimeoutMinutes * 60_000;
@@ -83,18 +85,22 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
     // Its own connection (a Worker blocks on it), owned by the runtime: closed after the workers.
     const connection = await queueRuntime(ctx.runtime).connection(`redis of the ${ctx.queues.names[name]} worker`);
     const pipeline = name === 'pipeline' ? createPipelineProcessor(ctx, { baseEnv: options.commandEnv ?? process.env }) : undefined;
-    const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : (pipeline ?? createScheduleProcessor(ctx));
+    const transform = name === 'transform' ? createTransformProcessor(ctx) : undefined;
+    const processor = name === 'export' ? createExportProcessor(ctx) : name === 'verify' ? createVerifyProcessor(ctx) : (pipeline ?? transform ?? createScheduleProcessor(ctx));
     const guarded = guard(processor as Processor, shutdown.signal, name === 'pipeline' ? PIPELINE_GUARD_MS : timeoutMs);
     // Schedule firings only enqueue, and pipeline tasks mostly wait for export jobs: counting
-    // them against the export/verify slots could starve the jobs they wait for.
-    const worker = new Worker(ctx.queues.names[name], name === 'schedule' || name === 'pipeline' ? guarded : slots.wrap(guarded), { ...base, connection });
+    // them against the export/verify slots could starve the jobs they wait for. Models have
+    // their own bound (DuckDB memory per model), so a pipeline's transform never waits for exports.
+    const own = name === 'schedule' || name === 'pipeline' || name === 'transform';
+    const worker = new Worker(ctx.queues.names[name], own ? guarded : slots.wrap(guarded), { ...base, connection, ...(transform ? { concurrency: config.transform.concurrency } : {}) });
     worker.on('error', (err) => ctx.logger.warn({ queue: name, err: { message: err.message } }, 'worker error'));
     worker.on('failed', (job, err) => ctx.logger.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'job failed'));
-    if (pipeline) worker.on('failed', (job, err) => void pipeline.jobFailed(job, err).catch((e: unknown) => ctx.logger.warn({ err: { message: String(e) } }, 'recording a failed pipeline job failed')));
+    const recorder = pipeline ?? transform;
+    if (recorder) worker.on('failed', (job, err) => void recorder.jobFailed(job, err).catch((e: unknown) => ctx.logger.warn({ err: { message: String(e) } }, `recording a failed ${name} job failed`)));
     worker.on('completed', (job) => ctx.logger.debug({ queue: name, jobId: job.id }, 'job completed'));
     workers.push(worker);
   }
-  slots.attach(workers.filter((w) => w.name !== ctx.queues.names.schedule && w.name !== ctx.queues.names.pipeline));
+  slots.attach(workers.filter((w) => w.name !== ctx.queues.names.schedule && w.name !== ctx.queues.names.pipeline && w.name !== ctx.queues.names.transform));
   let closing: Promise<void> | undefined;
   const running: RunningWorkers = {
     workers,

@@ -18,7 +18,7 @@ export function parseQueues(value: string | undefined): QueueName[] | undefined 
   if (!value) return undefined;
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!isQueueName(n)) throw new CorrenteError('CONFIG_INVALID', `Unknown queue ${JSON.stringify(n)} in --queues`, { hint: 'Use any of export, verify, schedule, pipeline, e.g. --queues export,verify' });
+    if (!isQueueName(n)) throw new CorrenteError('CONFIG_INVALID', `Unknown queue ${JSON.stringify(n)} in --queues`, { hint: 'Use any of export, verify, schedule, pipeline, transform, e.g. --queues export,verify' });
   }
   return names as QueueName[];
 }
@@ -27,7 +27,7 @@ export async function workerCommand(ctx: CliContext, flags: WorkerFlags): Promis
   const queues = parseQueues(flags.queues);
   await withRuntime(ctx.config, ctx.logger, async (runtime) => {
     const running = await startWorkers(await createWorkerContext(runtime), { ...(queues ? { queues } : {}) });
-    ctx.logger.info({ queues: queues ?? ['export', 'verify', 'schedule', 'pipeline'], concurrency: ctx.config.worker.concurrency }, 'worker ready');
+    ctx.logger.info({ queues: queues ?? ['export', 'verify', 'schedule', 'pipeline', 'transform'], concurrency: ctx.config.worker.concurrency }, 'worker ready');
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: string): void => {

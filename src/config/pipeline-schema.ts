@@ -82,7 +82,7 @@ export const pipelineTaskSchema = z.discriminatedUnion('kind', [
     ...taskBase,
     /** Models or selectors (`tag:x`, `+model`, `model+`); empty: every model. */
     select: z.array(z.string().min(1)).default([]),
-    /** Rebuild incremental models from scratch. */
+    /** Rebuild every selected model, also those up to date (inputs, SQL and options unchanged since their current run). */
     fullRefresh: z.boolean().default(false),
   }),
   z.strictObject({

@@ -9,7 +9,22 @@ export { queryPublished, type PublishedSummary } from './query-published.js';
 export { collectGarbage, type BucketUploads, type GarbageOptions, type GarbageReport, type KeptNote, type RemovalReason, type RemovedRun, type TableGarbage } from './collect-garbage.js';
 export { restoreTable, type RestoreDeps, type RestoreRequest, type RestoreResult } from './restore-table.js';
 export { CATALOG_FILE, currentTablesByLayer, defaultCacheDir, findCurrentTable, openLakeQuery, refreshLocalCatalog, refreshLocalCatalogQuietly, type LakeQueryOptions, type LayerBuckets, type LayerTable } from './lake-catalog.js';
-export { assertInputsPublished, createTransformDeps, planTransform, runTransforms, type TransformPlan, type TransformRunOptions, type TransformRunResult } from './transform-run.js';
+export {
+  assertInputsPublished,
+  buildModel,
+  createTransformDeps,
+  failedOutcome,
+  needsOf,
+  planTransform,
+  runTransforms,
+  skippedOutcome,
+  USABLE_STATUSES,
+  type ModelStatus,
+  type TransformModelOutcome,
+  type TransformPlan,
+  type TransformRunOptions,
+  type TransformRunResult,
+} from './transform-run.js';
 export { normaliseType, quarantineTableRef, runModel, type ModelOutcome, type RunModelRequest, type TestOutcome, type TransformDeps } from './transform-model.js';
 export { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 export { queryCurrent } from './query-current.js';

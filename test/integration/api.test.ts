@@ -106,8 +106,8 @@ describe('API', () => {
       for (const r of res.body.rows) seen.add(String(r.demand_id));
       next = res.body.next;
       pages++;
-      // Half way through, the model is published again: the cursor keeps reading the old run.
-      if (pages === 2) await runTransforms(t.deps, planTransform(shippedTransformsDir()!, ['fact_demand_daily']), { runId: 'transform-20261129T030000Z-api2' });
+      // Half way through, the model is published again (rebuilt: its inputs did not change): the cursor keeps reading the old run.
+      if (pages === 2) await runTransforms(t.deps, planTransform(shippedTransformsDir()!, ['fact_demand_daily']), { runId: 'transform-20261129T030000Z-api2', fullRefresh: true });
     } while (next);
     expect(seen.size).toBe(total);
     expect(pages).toBeGreaterThan(2);

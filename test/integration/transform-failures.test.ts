@@ -58,7 +58,8 @@ describe('data tests gate the publish', () => {
     const bad = await runTransforms(t.deps, planTransform(project({ ...files, 'gold/facts.sql': gold('{ expression: { sql: "units < 400", severity: error } }') })), { runId: runId() });
     expect(bad.ok).toBe(false);
     const [demand, facts, mart] = bad.models;
-    expect(demand!.status).toBe('published');
+    // demand did not change (same SQL, same input run): it is not rebuilt.
+    expect(demand).toMatchObject({ status: 'up-to-date', runId: first.runId });
     expect(facts).toMatchObject({ status: 'failed', errorCode: 'DATA_TEST_FAILED' });
     expect(mart).toMatchObject({ status: 'skipped', error: 'skipped: its input facts was not published' });
     const expected = (await pgc.query(`SELECT count(*)::int AS n FROM core.fact_demand_daily WHERE units >= 400`)).rows[0].n as number;
