@@ -1,7 +1,7 @@
 /**
  * Transform benchmark: `npm run bench:transform -- [--database URL] [--memory-mb 256]
- * [--lake DIR]` (`--lake DIR`: build the lake there once and keep it, to re-measure without
- * exporting again). Exports the sample tables as seeded (this script never reseeds) into a
+ * [--runs 3] [--lake DIR]` (`--lake DIR`: build the lake there once and keep it, to
+ * re-measure without exporting again). Exports the sample tables as seeded (this script never reseeds) into a
  * temp local lake, builds the shipped models, then
  * times two models, each in a fresh child process for its peak RSS:
  *   - corrente: `runTransforms` of the silver `demand_daily` model, and of the mart
@@ -9,11 +9,12 @@
  *   - DuckDB alone: the same rendered SELECT (with the model's quarantine rules as a WHERE)
  *     over the same input files, `COPY ... TO` one Parquet directory with the same writer
  *     settings, memory limit and threads.
- * Prints a markdown table (seconds, peak RSS, output bytes, overhead) on stdout.
+ * Each side runs `--runs` times, alternating. Prints a markdown table (median and range of
+ * seconds and CPU seconds, peak RSS, output bytes, overhead, load) on stdout.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
@@ -26,6 +27,25 @@ import { renderSql, shippedTransformsDir } from '../src/transform/index.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const MODELS = ['demand_daily', 'demand_vs_forecast'] as const;
+
+interface Measured {
+  seconds: number;
+  cpuSeconds: number;
+  rssMb: number;
+  bytes: number;
+  /** The 1-minute load average when the run ended. */
+  load: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** `median (min-max)`, in seconds. */
+function spread(xs: number[]): string {
+  return `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,6 +67,7 @@ async function child(mode: 'corrente' | 'duckdb', lake: string, model: string, m
   const deps = createTransformDeps(store, cfg);
   const plan = planTransform(cfg.transform.dir, [model]);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let bytes = 0;
   if (mode === 'corrente') {
     const r = await runTransforms(deps, plan, { runId: `transform-20261129T090000Z-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}` });
@@ -81,7 +102,9 @@ async function child(mode: 'corrente' | 'duckdb', lake: string, model: string, m
       rmSync(out, { recursive: true, force: true });
     }
   }
-  process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, rssMb: process.resourceUsage().maxRSS / 1024, bytes }));
+  const cpu = process.cpuUsage(cpu0);
+  // CPU seconds (every thread, DuckDB's included) vary less than wall seconds on a shared machine.
+  process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssMb: process.resourceUsage().maxRSS / 1024, bytes }));
   await store.close();
 }
 
@@ -92,6 +115,7 @@ async function main(): Promise<void> {
   }
   const database = arg('database', process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
   const memoryMb = Number(arg('memory-mb', '256'));
+  const runs = Number(arg('runs', '3'));
   const keep = arg('lake', '');
   const lake = keep || mkdtempSync(join(tmpdir(), 'corrente-bench-lake-'));
   try {
@@ -115,19 +139,32 @@ async function main(): Promise<void> {
       await store.close();
     }
     }
-    const rows: string[] = ['| model | DuckDB alone s | corrente s | overhead | DuckDB peak RSS | corrente peak RSS | DuckDB bytes | corrente bytes |', '|---|---:|---:|---:|---:|---:|---:|---:|'];
+    const rows: string[] = [
+      '| model | DuckDB alone s | corrente s | overhead (of medians) | DuckDB CPU s | corrente CPU s | DuckDB peak RSS | corrente peak RSS | DuckDB bytes | corrente bytes | load (1 min) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ];
     for (const model of MODELS) {
-      const run = (mode: string): { seconds: number; rssMb: number; bytes: number } => {
+      const run = (mode: string): Measured => {
         const r = spawnSync(process.execPath, [SELF, '--child', mode, lake, model, String(memoryMb)], { encoding: 'utf8', maxBuffer: 1 << 20 });
         if (r.status !== 0) throw new Error(`${mode} ${model}: ${r.stderr}`);
-        return JSON.parse(r.stdout) as { seconds: number; rssMb: number; bytes: number };
+        return { ...(JSON.parse(r.stdout) as Omit<Measured, 'load'>), load: loadavg()[0]! };
       };
-      // Alternate, best of two each: the machine is shared.
-      const d = [run('duckdb'), run('duckdb')].sort((a, b) => a.seconds - b.seconds)[0]!;
-      const c = [run('corrente'), run('corrente')].sort((a, b) => a.seconds - b.seconds)[0]!;
-      rows.push(`| ${model} | ${d.seconds.toFixed(2)} | ${c.seconds.toFixed(2)} | ${(((c.seconds - d.seconds) / d.seconds) * 100).toFixed(0)}% | ${d.rssMb.toFixed(0)} MB | ${c.rssMb.toFixed(0)} MB | ${(d.bytes / 1e6).toFixed(1)} MB | ${(c.bytes / 1e6).toFixed(1)} MB |`);
+      // Alternating, paired runs: the machine is shared.
+      const d: Measured[] = [];
+      const c: Measured[] = [];
+      for (let i = 0; i < runs; i++) {
+        d.push(run('duckdb'));
+        c.push(run('corrente'));
+      }
+      const ds = median(d.map((m) => m.seconds));
+      const cs = median(c.map((m) => m.seconds));
+      const loads = [...d, ...c].map((m) => m.load);
+      rows.push(
+        `| ${model} | ${spread(d.map((m) => m.seconds))} | ${spread(c.map((m) => m.seconds))} | ${(((cs - ds) / ds) * 100).toFixed(0)}% | ${spread(d.map((m) => m.cpuSeconds))} | ${spread(c.map((m) => m.cpuSeconds))} | ` +
+          `${Math.max(...d.map((m) => m.rssMb)).toFixed(0)} MB | ${Math.max(...c.map((m) => m.rssMb)).toFixed(0)} MB | ${(d[0]!.bytes / 1e6).toFixed(1)} MB | ${(c[0]!.bytes / 1e6).toFixed(1)} MB | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`,
+      );
     }
-    process.stdout.write(`transform.memoryMb ${memoryMb}, threads ${cfg.transform.threads}, git ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}\n${rows.join('\n')}\n`);
+    process.stdout.write(`transform.memoryMb ${memoryMb}, threads ${cfg.transform.threads}, ${runs} alternating runs each (median, min-max), git ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}\n${rows.join('\n')}\n`);
   } finally {
     if (!keep) rmSync(lake, { recursive: true, force: true });
   }

@@ -87,9 +87,27 @@ export async function writeQueryToParquet(
   return files.sort((a, b) => index(a.path) - index(b.path));
 }
 
-/** Rows and non-null counts per column read back from the files. */
-export async function countParquet(session: DuckSession, files: readonly string[], columns: readonly string[], signal?: AbortSignal): Promise<{ rows: number; nonNull: Record<string, number> }> {
-  const parts = ['count(*)::BIGINT AS "rows"', ...columns.map((c, i) => `count(${quoteIdent(c)})::BIGINT AS "c${i}"`)];
-  const [r] = await session.rows(`SELECT ${parts.join(', ')} FROM ${parquetRelation(files)}`, signal);
-  return { rows: Number(r?.rows ?? 0), nonNull: Object.fromEntries(columns.map((c, i) => [c, Number(r?.[`c${i}`] ?? 0)])) };
+/**
+ * Reads `relation` (files written by {@link writeQueryToParquet}, or a view over them) back
+ * in one scan: its rows, the non-null values of each of `columns`, and how many rows meet
+ * each of `filters` (SQL conditions over its columns), in order.
+ */
+export async function countParquet(
+  session: DuckSession,
+  relation: string,
+  columns: readonly string[],
+  filters: readonly string[] = [],
+  signal?: AbortSignal,
+): Promise<{ rows: number; nonNull: Record<string, number>; matching: number[] }> {
+  const parts = [
+    'count(*)::BIGINT AS "rows"',
+    ...columns.map((c, i) => `count(${quoteIdent(c)})::BIGINT AS "c${i}"`),
+    ...filters.map((f, i) => `count(*) FILTER (WHERE ${f})::BIGINT AS "f${i}"`),
+  ];
+  const [r] = await session.rows(`SELECT ${parts.join(', ')} FROM ${relation}`, signal);
+  return {
+    rows: Number(r?.rows ?? 0),
+    nonNull: Object.fromEntries(columns.map((c, i) => [c, Number(r?.[`c${i}`] ?? 0)])),
+    matching: filters.map((_, i) => Number(r?.[`f${i}`] ?? 0)),
+  };
 }

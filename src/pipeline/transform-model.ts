@@ -220,9 +220,29 @@ export function normaliseType(t: string): string {
   return aliases[s] ?? s.replace(/^NUMERIC/, 'DECIMAL');
 }
 
-/** Compares the writer's counts with what DuckDB reads back from the files. */
-async function verifyWritten(duck: DuckSession, files: WrittenFile[], columns: readonly string[], signal?: AbortSignal): Promise<string[]> {
-  const back = await countParquet(duck, files.map((f) => f.path), columns, signal);
+/**
+ * One scan of written files (`relation`): checks them against the writer's counts and
+ * counts the rows meeting each of `filters`. When the scan fails, the row-level tests in
+ * `rowTests` run one by one first, so that a broken test is named in the error.
+ */
+async function readBack(
+  duck: DuckSession,
+  relation: string,
+  files: WrittenFile[],
+  columns: readonly string[],
+  filters: readonly string[],
+  rowTests: readonly DataTest[],
+  modelName: string,
+  signal?: AbortSignal,
+): Promise<{ problems: string[]; matching: number[] }> {
+  let back: Awaited<ReturnType<typeof countParquet>>;
+  try {
+    back = await countParquet(duck, relation, columns, filters, signal);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    for (const t of rowTests) await countFailing(duck, t, modelName, signal);
+    throw err;
+  }
   const rows = files.reduce((s, f) => s + f.rows, 0);
   const problems: string[] = [];
   if (back.rows !== rows) problems.push(`rows: query ${rows}, files ${back.rows}`);
@@ -230,23 +250,39 @@ async function verifyWritten(duck: DuckSession, files: WrittenFile[], columns: r
     const expected = rows - files.reduce((s, f) => s + (f.nulls[c] ?? 0), 0);
     if (back.nonNull[c] !== expected) problems.push(`${c} non-null: query ${expected}, files ${back.nonNull[c]}`);
   }
-  return problems;
+  return { problems, matching: back.matching };
+}
+
+/** The failing rows of one test, counted on their own; a broken test is named in the error. */
+async function countFailing(duck: DuckSession, t: DataTest, modelName: string, signal?: AbortSignal): Promise<number> {
+  try {
+    const [r] = await duck.rows(`SELECT count(*)::BIGINT AS n FROM (${t.sql}) AS t`, signal);
+    return Number(r?.n ?? 0);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const e = modelError(err, `test ${t.name} of model ${modelName}`, t.file, 0);
+    throw new CorrenteError('MODEL_FAILED', e.message.replace(/ LINE \d+:.*$/, ''), { cause: err, hint: 'Fix the test: its SQL or the column it names; nothing was published' });
+  }
 }
 
 const slug = (name: string): string => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'test';
 
-/** Runs the data tests over `__out`, keeping failing rows in `auditDir`. */
-async function runTests(duck: DuckSession, tests: DataTest[], auditDir: string, sampleRows: number, modelName: string, signal?: AbortSignal): Promise<(TestOutcome & { auditPath?: string })[]> {
+/**
+ * Runs the data tests over `__out` (those in `counted` were already counted in the
+ * read-back scan), keeping failing rows in `auditDir`.
+ */
+async function runTests(
+  duck: DuckSession,
+  tests: DataTest[],
+  counted: ReadonlyMap<DataTest, number>,
+  auditDir: string,
+  sampleRows: number,
+  modelName: string,
+  signal?: AbortSignal,
+): Promise<(TestOutcome & { auditPath?: string })[]> {
   const out: (TestOutcome & { auditPath?: string })[] = [];
   for (const [i, t] of tests.entries()) {
-    let failing: number;
-    try {
-      const [r] = await duck.rows(`SELECT count(*)::BIGINT AS n FROM (${t.sql}) AS t`, signal);
-      failing = Number(r?.n ?? 0);
-    } catch (err) {
-      const e = modelError(err, `test ${t.name} of model ${modelName}`, t.file, 0);
-      throw new CorrenteError('MODEL_FAILED', e.message.replace(/ LINE \d+:.*$/, ''), { cause: err, hint: 'Fix the test: its SQL or the column it names; nothing was published' });
-    }
+    const failing = counted.get(t) ?? (await countFailing(duck, t, modelName, signal));
     const outcome: TestOutcome & { auditPath?: string } = { name: t.name, severity: t.severity, file: t.file, failingRows: failing, sample: [] };
     if (failing > 0) {
       const rows = await duck.rows(`SELECT to_json(t)::VARCHAR AS j FROM (${t.sql}) AS t LIMIT ${sampleRows}`, signal);
@@ -271,8 +307,8 @@ async function uploadFiles(deps: TransformDeps, bucket: string, out: StagedOutpu
   const files: Manifest['files'] = [];
   for (const [i, f] of out.files.entries()) {
     const key = partKey(out.table, runId, i);
-    const sha256 = await sha256File(f.path);
-    await deps.store.putFile(bucket, key, f.path, { signal });
+    // Hashing reads the file while the store copies it (both from the page cache).
+    const [sha256] = await Promise.all([sha256File(f.path), deps.store.putFile(bucket, key, f.path, { signal })]);
     const { size } = await stat(f.path);
     files.push({ key, uri: deps.store.uri(bucket, key), rows: f.rows, bytes: size, sha256 });
   }
@@ -374,44 +410,64 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
       await mkdir(outDir, { recursive: true });
       return writeOrExplain(duck, select, outDir, cols, writer, def, deps.config.memoryMb, rename, signal);
     };
-    let mainFiles: WrittenFile[];
-    let quarantine: StagedOutput | undefined;
-    const stageProblems: string[] = [];
-    if (rules.length === 0) {
-      mainFiles = await write('SELECT * FROM __stored', 'out', names);
-    } else {
-      // The query runs once, into a local staging file with the broken rules of each row
-      // ('' when none); kept and quarantined rows are then split from it, which costs a
-      // Parquet read instead of running the model twice.
-      const ruleCol = '_quarantine_rule';
-      if (names.includes(ruleCol)) {
-        throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} returns a column named ${ruleCol}, which its quarantine adds`, { hint: 'Rename that column' });
-      }
-      const broken = `concat_ws(',', ${rules.map((r) => `CASE WHEN (${r.sql}) IS NOT TRUE THEN ${quoteLiteral(r.name)} END`).join(', ')})`;
-      // (The filter is always true: measured, it also keeps DuckDB from running out of memory
-      // on a window over 5M rows at 256 MB, which the bare query does.)
-      const staged = await write(`SELECT * FROM (SELECT *, ${broken} AS ${ruleCol} FROM __stored) WHERE ${ruleCol} IS NOT NULL`, 'stage', [...names, ruleCol]);
-      const stage = parquetRelation(staged.map((f) => f.path));
-      mainFiles = await write(`SELECT * EXCLUDE (${ruleCol}) FROM ${stage} WHERE ${ruleCol} = ''`, 'out', names);
-      const qFiles = await write(`SELECT * FROM ${stage} WHERE ${ruleCol} <> ''`, 'quarantine', [...names, ruleCol]);
-      quarantine = { table: quarantineTableRef(def), files: qFiles, columns: [...columns, { name: ruleCol, duckType: 'VARCHAR', type: { kind: 'text' } }] };
-      const total = (files: WrittenFile[]): number => files.reduce((n, f) => n + f.rows, 0);
-      if (total(staged) !== total(mainFiles) + total(qFiles)) stageProblems.push(`rows: query ${total(staged)}, kept ${total(mainFiles)} + quarantined ${total(qFiles)}`);
+    const ruleCol = '_quarantine_rule';
+    if (rules.length > 0 && names.includes(ruleCol)) {
+      throw new CorrenteError('MODEL_FAILED', `${def.file}: model ${def.name} returns a column named ${ruleCol}, which its quarantine adds`, { hint: 'Rename that column' });
     }
+    // The broken rules of a row ('' when none), and whether it is kept.
+    const broken = `concat_ws(',', ${rules.map((r) => `CASE WHEN (${r.sql}) IS NOT TRUE THEN ${quoteLiteral(r.name)} END`).join(', ')})`;
+    const kept = rules.map((r) => `(${r.sql}) IS TRUE`).join(' AND ');
+    // The query runs once, straight into the output files, quarantined rows included: most
+    // runs quarantine nothing, and the read-back scan that checks the files also counts the
+    // rows to divert. Only when there are some are kept and quarantined rows split from
+    // those files (a Parquet read instead of running the model twice). The filter on top is
+    // always true: without one, DuckDB plans `QUALIFY row_number() ... = 1` as a hash
+    // aggregate and join that ran out of memory over 5M rows at 256 MB (measured), where the
+    // window it keeps under a filter spills.
+    let mainFiles = await write(rules.length === 0 ? 'SELECT * FROM __stored' : `SELECT * FROM __stored WHERE ${broken} IS NOT NULL`, 'out', names);
+    const useOut = (files: WrittenFile[]): Promise<void> => duck.run(`CREATE OR REPLACE TEMP VIEW __out AS SELECT * FROM ${parquetRelation(files.map((f) => f.path), columns)}`, signal);
+    await useOut(mainFiles);
+    const tests = buildDataTests(def, '__out', resolveRelation, req.singularTests);
+    // Tests of single rows are counted in the read-back scan instead of one scan each.
+    const rowTests = tests.filter((t) => t.rowFilter !== undefined);
     const tv = performance.now();
-    const problems = [...stageProblems, ...(await verifyWritten(duck, mainFiles, names, signal))];
-    if (quarantine) problems.push(...(await verifyWritten(duck, quarantine.files, quarantine.columns.map((c) => c.name), signal)).map((p) => `quarantine ${p}`));
-    if (problems.length > 0) {
-      throw new CorrenteError('VERIFY_MISMATCH', `${def.file}: the files written for model ${def.name} do not match its query: ${problems.slice(0, 3).join('; ')}`, {
+    const verify = (problems: string[], what = ''): void => {
+      if (problems.length === 0) return;
+      throw new CorrenteError('VERIFY_MISMATCH', `${def.file}: the files written for model ${def.name} do not match its query: ${problems.slice(0, 3).map((p) => what + p).join('; ')}`, {
         hint: 'Nothing was published; re-run. If it repeats, report it',
       });
+    };
+    const divert = rules.length > 0 ? [`NOT (${kept})`] : [];
+    let back = await readBack(duck, '__out', mainFiles, names, [...divert, ...rowTests.map((t) => t.rowFilter!)], rowTests, def.name, signal);
+    verify(back.problems);
+    let rowCounts = back.matching.slice(divert.length);
+    let quarantine: StagedOutput | undefined;
+    if (rules.length > 0) {
+      const qColumns: OutputColumn[] = [...columns, { name: ruleCol, duckType: 'VARCHAR', type: { kind: 'text' } }];
+      const qNames = qColumns.map((c) => c.name);
+      const all = parquetRelation(mainFiles.map((f) => f.path), columns);
+      let qFiles: WrittenFile[];
+      if (back.matching[0] === 0) {
+        // Nothing diverted: the quarantine is one empty file with its columns.
+        qFiles = await write(`SELECT *, NULL::VARCHAR AS ${ruleCol} FROM ${all} LIMIT 0`, 'quarantine', qNames);
+      } else {
+        const staged = mainFiles;
+        mainFiles = await write(`SELECT * FROM ${all} WHERE ${kept}`, 'kept', names);
+        qFiles = await write(`SELECT *, ${broken} AS ${ruleCol} FROM ${all} WHERE NOT (${kept})`, 'quarantine', qNames);
+        const total = (files: WrittenFile[]): number => files.reduce((n, f) => n + f.rows, 0);
+        if (total(staged) !== total(mainFiles) + total(qFiles)) verify([`rows: query ${total(staged)}, kept ${total(mainFiles)} + quarantined ${total(qFiles)}`]);
+        await useOut(mainFiles);
+        back = await readBack(duck, '__out', mainFiles, names, rowTests.map((t) => t.rowFilter!), rowTests, def.name, signal);
+        verify(back.problems);
+        rowCounts = back.matching;
+      }
+      verify((await readBack(duck, parquetRelation(qFiles.map((f) => f.path)), qFiles, qNames, [], [], def.name, signal)).problems, 'quarantine ');
+      quarantine = { table: quarantineTableRef(def), files: qFiles, columns: qColumns };
     }
     const verifySeconds = (performance.now() - tv) / 1000;
-    await duck.run(`CREATE TEMP VIEW __out AS SELECT * FROM ${parquetRelation(mainFiles.map((f) => f.path), columns)}`, signal);
-    const tests = buildDataTests(def, '__out', resolveRelation, req.singularTests);
     const auditDir = join(dir, 'audit');
     await mkdir(auditDir, { recursive: true });
-    const outcomes = await runTests(duck, tests, auditDir, deps.config.sampleRows, def.name, signal);
+    const outcomes = await runTests(duck, tests, new Map(rowTests.map((t, i) => [t, rowCounts[i]!])), auditDir, deps.config.sampleRows, def.name, signal);
     const blocked = outcomes.some((o) => o.severity === 'error' && o.failingRows > 0);
 
     await deps.store.ensureBucket(bucket, { signal });

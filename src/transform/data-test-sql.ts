@@ -17,6 +17,12 @@ export interface DataTest {
   sql: string;
   /** Where it is declared. */
   file: string;
+  /**
+   * For a test of single rows of `self` (not_null, accepted_values, expression): the
+   * condition a failing row meets (`sql` is `SELECT * FROM self WHERE rowFilter`), so
+   * that all of them are counted in one scan of the output.
+   */
+  rowFilter?: string;
 }
 
 /** How the tests name relations: the model's staged output, a model, an exported table. */
@@ -36,6 +42,9 @@ export function buildDataTests(def: ModelDef, self: string, resolve: RelationRes
   const add = (name: string, severity: Severity, sql: string): void => {
     if (!out.some((t) => t.name === name)) out.push({ name, severity, sql, file });
   };
+  const addRowTest = (name: string, severity: Severity, rowFilter: string): void => {
+    if (!out.some((t) => t.name === name)) out.push({ name, severity, sql: `SELECT * FROM ${self} WHERE ${rowFilter}`, file, rowFilter });
+  };
   const uniqueSql = (cols: readonly string[]): string => {
     const list = cols.map(quoteIdent).join(', ');
     return `SELECT ${list}, count(*) AS duplicates FROM ${self} WHERE ${cols.map((c) => `${quoteIdent(c)} IS NOT NULL`).join(' AND ')} GROUP BY ${list} HAVING count(*) > 1`;
@@ -43,17 +52,17 @@ export function buildDataTests(def: ModelDef, self: string, resolve: RelationRes
   if (def.options.unique_key) add(`unique(${def.options.unique_key.join(', ')})`, 'error', uniqueSql(def.options.unique_key));
   for (const [column, opts] of Object.entries(def.options.columns)) {
     const c = quoteIdent(column);
-    if (!opts.nullable) add(`not_null(${column})`, 'error', `SELECT * FROM ${self} WHERE ${c} IS NULL`);
+    if (!opts.nullable) addRowTest(`not_null(${column})`, 'error', `${c} IS NULL`);
     for (const t of opts.tests) {
       switch (t.kind) {
         case 'not_null':
-          add(`not_null(${column})`, t.severity, `SELECT * FROM ${self} WHERE ${c} IS NULL`);
+          addRowTest(`not_null(${column})`, t.severity, `${c} IS NULL`);
           break;
         case 'unique':
           add(`unique(${column})`, t.severity, uniqueSql([column]));
           break;
         case 'accepted_values':
-          add(`accepted_values(${column})`, t.severity, `SELECT * FROM ${self} WHERE ${c} IS NOT NULL AND ${c} NOT IN (${t.values.map(literal).join(', ')})`);
+          addRowTest(`accepted_values(${column})`, t.severity, `${c} IS NOT NULL AND ${c} NOT IN (${t.values.map(literal).join(', ')})`);
           break;
         case 'relationships': {
           const target = parseRelationshipTarget(t.to);
@@ -67,14 +76,14 @@ export function buildDataTests(def: ModelDef, self: string, resolve: RelationRes
           break;
         }
         case 'expression':
-          add(`expression(${column}: ${t.sql})`, t.severity, `SELECT * FROM ${self} WHERE NOT coalesce((${t.sql}), false)`);
+          addRowTest(`expression(${column}: ${t.sql})`, t.severity, `NOT coalesce((${t.sql}), false)`);
           break;
       }
     }
   }
   for (const t of def.options.tests) {
     if (t.kind === 'unique') add(`unique(${t.columns.join(', ')})`, t.severity, uniqueSql(t.columns));
-    else add(`expression(${t.sql})`, t.severity, `SELECT * FROM ${self} WHERE NOT coalesce((${t.sql}), false)`);
+    else addRowTest(`expression(${t.sql})`, t.severity, `NOT coalesce((${t.sql}), false)`);
   }
   for (const s of singular) {
     if (!s.calls.some((c) => c.kind === 'ref' && c.name === def.name)) continue;

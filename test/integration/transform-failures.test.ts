@@ -95,6 +95,34 @@ describe('data tests gate the publish', () => {
   });
 });
 
+describe('tests counted in the read-back scan', () => {
+  const quarantining = (tests: string): string =>
+    `/* ---\nquarantine:\n  - { name: units_small, sql: "units < 400" }\ncolumns:\n  units:\n    nullable: false\n    tests: [${tests}]\n--- */\n${SILVER}`;
+
+  it('count only the kept rows of a model that quarantines some', async () => {
+    const tests = '{ expression: "units < 400" }, { expression: { sql: "units < 100", severity: warn } }, { accepted_values: { values: [1, 2], severity: warn } }';
+    const r = await runTransforms(t.deps, planTransform(project({ 'silver/kept.sql': quarantining(tests) })), { runId: runId() });
+    const c = (
+      await pgc.query(`SELECT count(*) FILTER (WHERE units < 400)::int AS kept, count(*) FILTER (WHERE units >= 400)::int AS bad,
+         count(*) FILTER (WHERE units >= 100 AND units < 400)::int AS warn, count(*) FILTER (WHERE units < 400 AND units NOT IN (1, 2))::int AS other FROM core.fact_demand_daily`)
+    ).rows[0];
+    expect(c.bad).toBeGreaterThan(0);
+    expect(r.models[0]).toMatchObject({ status: 'published', rows: c.kept, quarantined: c.bad });
+    const failing = Object.fromEntries(r.models[0]!.tests.map((x) => [x.name, x.failingRows]));
+    // The error test holds for every kept row, though the quarantined rows break it.
+    expect(failing).toEqual({ 'not_null(units)': 0, 'expression(units: units < 400)': 0, 'expression(units: units < 100)': c.warn, 'accepted_values(units)': c.other });
+    expect(r.models[0]!.tests.find((x) => x.name === 'accepted_values(units)')!.sample.map((s) => JSON.parse(s).units as number).every((u) => u < 400 && u !== 1 && u !== 2)).toBe(true);
+  });
+
+  it('a test whose SQL cannot run is named, and nothing is published', async () => {
+    const r = await runTransforms(t.deps, planTransform(project({ 'silver/broken_test.sql': quarantining('{ expression: "unitz < 400" }') })), { runId: runId() });
+    expect(r.models[0]).toMatchObject({ status: 'failed', errorCode: 'MODEL_FAILED' });
+    expect(r.models[0]!.error).toMatch(/silver\/broken_test\.sql(:\d+)?: test expression\(units: unitz < 400\) of model broken_test failed: Binder Error: Referenced column "unitz" not found/);
+    expect(await readCurrentPointer(t.deps.store, 'silver', { schema: 'silver', name: 'broken_test' })).toBeUndefined();
+    expect(await readCurrentPointer(t.deps.store, 'silver', { schema: 'silver', name: '_quarantine_broken_test' })).toBeUndefined();
+  });
+});
+
 describe('bad input: one clear line naming the model, file and fix; nothing published', () => {
   async function failure(files: Record<string, string>, model: string): Promise<{ error: string; code: string | undefined }> {
     const r = await runTransforms(t.deps, planTransform(project(files)), { runId: runId() });
