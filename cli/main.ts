@@ -9,7 +9,7 @@
  * (loading every SDK took ~0.8 s, measured in bench/README.md).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { describeError, isCorrenteError } from '../src/shared/errors.js';
+import { describeError, isCorrenteError, type CorrenteError } from '../src/shared/errors.js';
 import type { CliContext, GlobalFlags } from './cli-context.js';
 import { packageVersion } from './package-version.js';
 import { usageErrorLine } from './usage-error.js';
@@ -38,6 +38,8 @@ interface ActionOptions {
   overrides?: (cmd: Command) => Record<string, unknown>;
   /** Log only warnings unless a level is asked for (commands with a live display). */
   quiet?: boolean;
+  /** Runs instead of the body when the config is invalid (doctor reports it as a check). */
+  onConfigError?: (err: CorrenteError, cmd: Command) => Promise<number>;
 }
 
 /**
@@ -49,9 +51,17 @@ function action(body: (ctx: CliContext, cmd: Command) => Promise<number>, option
     let debug = false;
     try {
       const { createCliContext } = await import('./cli-context.js');
-      const ctx = createCliContext(this.optsWithGlobals<GlobalFlags>(), options.overrides?.(this) ?? {}, options.quiet ?? true);
-      debug = ctx.config.log.stackTraces;
-      process.exitCode = await body(ctx, this);
+      let ctx: CliContext | undefined;
+      try {
+        ctx = createCliContext(this.optsWithGlobals<GlobalFlags>(), options.overrides?.(this) ?? {}, options.quiet ?? true);
+      } catch (err) {
+        if (!options.onConfigError || !isCorrenteError(err) || err.code !== 'CONFIG_INVALID') throw err;
+        process.exitCode = await options.onConfigError(err, this);
+      }
+      if (ctx) {
+        debug = ctx.config.log.stackTraces;
+        process.exitCode = await body(ctx, this);
+      }
     } catch (err) {
       process.stderr.write(`corrente: ${describeError(err)}\n`);
       if (!isCorrenteError(err) && debug) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
@@ -184,7 +194,11 @@ program
   .command('doctor')
   .description('check Postgres, Redis, object storage, DuckDB and the config; prints the fix for each failure')
   .option('--json', 'print every check as JSON')
-  .action(action(async (ctx, cmd) => (await import('./commands/doctor.js')).doctorCommand(ctx, cmd.opts())));
+  .action(
+    action(async (ctx, cmd) => (await import('./commands/doctor.js')).doctorCommand(ctx, cmd.opts()), {
+      onConfigError: async (err, cmd) => (await import('./commands/doctor.js')).doctorWithoutConfig(err, cmd.opts()),
+    }),
+  );
 
 program
   .command('serve')

@@ -1,10 +1,11 @@
 /**
  * `corrente doctor`: checks every configured part (config, Postgres, Redis, object storage,
- * DuckDB) and prints ✓/✗ per check with the fix for each failure. Exit 1 when a check fails.
+ * DuckDB) and prints ✓/✗ per check with the fix for each failure. Exit 1 when a check fails,
+ * an invalid config included (a ✗ line, not the usual one-line error).
  */
 import { inspectRedis } from '../../queues/index.js';
 import { checkDuckdb, checkPostgres, checkStorage, type CheckResult } from '../../src/pipeline/index.js';
-import { describeError, isCorrenteError } from '../../src/shared/errors.js';
+import { describeError, isCorrenteError, type CorrenteError } from '../../src/shared/errors.js';
 import { redactUrls } from '../../src/shared/redact.js';
 import type { CliContext } from '../cli-context.js';
 
@@ -42,7 +43,7 @@ async function checkRedis(url: string): Promise<CheckResult[]> {
   }
 }
 
-const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
+const MARK = { ok: '✓', warn: '!', fail: '✗', skip: '-' } as const;
 
 export async function doctorCommand(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
   const { config } = ctx;
@@ -54,7 +55,22 @@ export async function doctorCommand(ctx: CliContext, flags: { json?: boolean }):
     ms: 0,
   };
   const groups = await Promise.all([checkPostgres(config), checkRedis(config.redis.url), checkStorage(config), checkDuckdb(config)]);
-  const results = [configCheck, ...groups.flat()];
+  return report([configCheck, ...groups.flat()], flags);
+}
+
+/**
+ * Doctor when the config itself is invalid: that is a failed check with its fix, not the
+ * end of the report. The parts whose address comes from the config are listed as not
+ * checked; DuckDB, which needs none, still is.
+ */
+export async function doctorWithoutConfig(err: CorrenteError, flags: { json?: boolean }): Promise<number> {
+  const configCheck: CheckResult = { part: 'config', check: 'valid', status: 'fail', detail: err.message, fix: err.hint ?? 'See the Configuration section of the README', ms: 0 };
+  const skipped = (part: string, check: string): CheckResult => ({ part, check, status: 'skip', detail: 'not checked: its settings come from the invalid config', ms: 0 });
+  return report([configCheck, skipped('postgres', 'reachable'), skipped('redis', 'reachable'), skipped('storage', 'buckets'), ...(await checkDuckdb(undefined))], flags);
+}
+
+/** Prints the checks (a table, or JSON) and returns the exit code: 1 when any failed. */
+function report(results: CheckResult[], flags: { json?: boolean }): number {
   const failed = results.filter((r) => r.status === 'fail');
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ok: failed.length === 0, checks: results }, null, 2)}\n`);
@@ -64,7 +80,8 @@ export async function doctorCommand(ctx: CliContext, flags: { json?: boolean }):
       process.stdout.write(`${MARK[r.status]} ${`${r.part} ${r.check}`.padEnd(width)}  ${r.detail}${r.ms >= 1 ? ` (${r.ms} ms)` : ''}\n`);
       if (r.fix && r.status !== 'ok') process.stdout.write(`  ${' '.repeat(width)}  fix: ${r.fix}\n`);
     }
-    process.stdout.write(failed.length === 0 ? `all ${results.length} checks passed\n` : `${failed.length} of ${results.length} checks failed\n`);
+    const checked = results.filter((r) => r.status !== 'skip').length;
+    process.stdout.write(failed.length === 0 ? `all ${checked} checks passed\n` : `${failed.length} of ${checked} checks failed\n`);
   }
   return failed.length === 0 ? 0 : 1;
 }

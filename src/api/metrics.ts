@@ -29,6 +29,8 @@ export function createApiMetrics(tables: ServedTables, queues?: ApiQueues): ApiM
   const queries = new Histogram({ name: 'corrente_query_seconds', help: 'DuckDB query time of data requests', labelNames: ['route'], buckets: SECONDS, registers: [registry] });
   const jobs = new Gauge({ name: 'corrente_jobs', help: 'BullMQ jobs per queue and state', labelNames: ['queue', 'state'], registers: [registry] });
   const seenRuns = new Set<string>();
+  const requestChildren = new Map<string, Histogram.Internal<'route' | 'method' | 'status'>>();
+  const queryChildren = new Map<string, Histogram.Internal<'route'>>();
 
   /** Reads the lake and the queues once per scrape. */
   const refresh = async (): Promise<void> => {
@@ -52,7 +54,17 @@ export function createApiMetrics(tables: ServedTables, queues?: ApiQueues): ApiM
       await refresh();
       return registry.metrics();
     },
-    observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
-    observeQuery: (route, seconds) => queries.observe({ route }, seconds),
+    observeRequest: (route, method, status, seconds) => {
+      // One child per label set, looked up by a string: prom-client would otherwise hash the label object on every request.
+      const key = `${route}\0${method}\0${status}`;
+      let child = requestChildren.get(key);
+      if (!child) requestChildren.set(key, (child = requests.labels(route, method, String(status))));
+      child.observe(seconds);
+    },
+    observeQuery: (route, seconds) => {
+      let child = queryChildren.get(route);
+      if (!child) queryChildren.set(route, (child = queries.labels(route)));
+      child.observe(seconds);
+    },
   };
 }

@@ -81,12 +81,14 @@ export async function createApiServer(deps: ApiDeps): Promise<ApiServer> {
       const body = status === 500 && !(e instanceof CorrenteError) ? { code: 'INTERNAL', message: 'Internal error; see the server log' } : { code: (e as CorrenteError).code, message: e.message, ...((e as CorrenteError).hint ? { hint: (e as CorrenteError).hint } : {}) };
       return reply.code(status).send({ error: body });
     });
-    app.addHook('onResponse', async (req, reply) => {
+    app.addHook('onResponse', (req, reply, done) => {
       metrics.observeRequest(req.routeOptions.url ?? 'unknown', req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
     });
-    // Admin routes need the bearer token when the server is reachable beyond this machine.
-    app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith('/admin') || LOOPBACK.has(cfg.host)) return;
+    // Admin routes need the bearer token when the server is reachable beyond this machine
+    // (on loopback the hook is not installed: it would run on every request for nothing).
+    if (!LOOPBACK.has(cfg.host)) app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.startsWith('/admin')) return;
       if (!cfg.token) return reply.code(403).send({ error: { code: 'PERMISSION_DENIED', message: 'Admin routes are disabled: the server listens beyond localhost and no api.token is set', hint: 'Set CORRENTE_API_TOKEN (16+ characters) and send it as Authorization: Bearer <token>' } });
       if (req.headers.authorization !== `Bearer ${cfg.token}`) return reply.code(401).send({ error: { code: 'PERMISSION_DENIED', message: 'Missing or wrong bearer token', hint: 'Send Authorization: Bearer <CORRENTE_API_TOKEN>' } });
     });

@@ -17,8 +17,11 @@ import { formatTableRef, quoteLiteral } from '../shared/table-schema.js';
 import { currentTablesByLayer, defaultCacheDir } from './lake-catalog.js';
 import { resolveSelection } from './resolve-selection.js';
 
-/** `ok`: passed; `warn`: works, but worth a look (does not fail doctor); `fail`: broken, with a fix. */
-export type CheckStatus = 'ok' | 'warn' | 'fail';
+/**
+ * `ok`: passed; `warn`: works, but worth a look (does not fail doctor); `fail`: broken, with
+ * a fix; `skip`: not checked, because what it needs (e.g. a valid config) is missing.
+ */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface CheckResult {
   /** Which part: `postgres`, `tables`, `redis`, `storage`, `duckdb`, ... */
@@ -205,8 +208,25 @@ async function probe(store: ObjectStore, bucket: string): Promise<void> {
   if (left !== undefined) throw new Error(`${key} still exists after delete`);
 }
 
-/** DuckDB: reads the metadata of the first file of every current table (downloading remote ones). */
-export async function checkDuckdb(config: Pick<Config, 'storage' | 'export'>): Promise<CheckResult[]> {
+/** DuckDB alone, without the lake: the engine loads and answers. */
+function checkDuckdbEngine(): Promise<CheckResult> {
+  return timed('duckdb', 'runs', async () => {
+    const duck = await openDuckSession({ memoryMb: 64, threads: 1 });
+    try {
+      const [row] = await duck.rows('SELECT version() AS v');
+      return { status: 'ok', detail: `DuckDB ${String(row?.v)} runs` };
+    } finally {
+      duck.close();
+    }
+  });
+}
+
+/**
+ * DuckDB: reads the metadata of the first file of every current table (downloading remote
+ * ones). Without a config (it is invalid), only that the engine runs.
+ */
+export async function checkDuckdb(config: Pick<Config, 'storage' | 'export'> | undefined): Promise<CheckResult[]> {
+  if (!config) return [await checkDuckdbEngine()];
   const store = createObjectStore(config.storage);
   try {
     return [

@@ -13,7 +13,7 @@ import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 interface Check {
   part: string;
   check: string;
-  status: 'ok' | 'warn' | 'fail';
+  status: 'ok' | 'warn' | 'fail' | 'skip';
   detail: string;
   fix?: string;
 }
@@ -75,6 +75,26 @@ describe('corrente doctor', () => {
     expect(storage.length).toBe(3);
     expect(storage[0]!.fix).toMatch(/secret|key|credential/i);
     expect(JSON.stringify(r.checks)).not.toContain('a-secret-value');
+  });
+
+  it('reports an invalid config as a failed check with its fix, still checks DuckDB: exit 1, nothing on stderr', async () => {
+    const r = await doctor({}, 'export:\n  chunkMbb: 64\n');
+    expect(r.code).toBe(1);
+    expect(r.ok).toBe(false);
+    expect(r.stderr).toBe('');
+    expect(r.checks[0]).toMatchObject({ part: 'config', check: 'valid', status: 'fail', detail: expect.stringMatching(/Unknown config key export\.chunkMbb/), fix: expect.stringMatching(/spelling/) });
+    expect(r.checks.find((c) => c.part === 'duckdb')).toMatchObject({ check: 'runs', status: 'ok', detail: expect.stringMatching(/^DuckDB v\d/) });
+    expect(r.checks.filter((c) => c.status === 'skip').map((c) => c.part)).toEqual(['postgres', 'redis', 'storage']);
+
+    const text = await runCli(['doctor'], sandbox.env, { cwd: sandbox.cwd });
+    expect(text.code).toBe(1);
+    expect(text.stderr).toBe('');
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/^✗ config valid +Unknown config key export\.chunkMbb/);
+    expect(lines[1]).toMatch(/^ +fix: Remove it or fix its spelling/);
+    expect(text.stdout).toMatch(/^- postgres reachable +not checked/m);
+    expect(text.stdout).toMatch(/^✓ duckdb runs +DuckDB v/m);
+    expect(text.stdout).toMatch(/^1 of 2 checks failed$/m);
   });
 
   it('finds a table the role may not read and a missing bucket: exit 1', async () => {
