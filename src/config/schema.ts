@@ -104,9 +104,10 @@ export const configSchema = z.strictObject({
       /**
        * Parquet megabytes per file: DuckDB starts a new file at the first row group that
        * takes a file past this, so every file but a range's last is at least this large.
-       * Lake readers (Spark, Trino, Athena, DuckDB) favour files of 128 MB-1 GB.
+       * Lake readers (Spark, Trino, Athena, DuckDB) favour files of 128 MB-1 GB. May be a
+       * fraction (the fault tests cut small tables into many files with 0.1).
        */
-      fileTargetMb: positiveInt.default(128),
+      fileTargetMb: z.number().positive().default(128),
       /** DuckDB memory budget per export, MB. */
       duckdbMemoryMb: positiveInt.default(128),
       /**

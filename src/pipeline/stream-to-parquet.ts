@@ -87,7 +87,7 @@ export async function streamToParquet(
   const { signal, onProgress } = options;
   const cfg = deps.config;
   const maxRowBytes = cfg.maxRowMb * MIB;
-  const fileSizeBytes = cfg.fileTargetMb * MIB;
+  const fileSizeBytes = Math.max(1, Math.round(cfg.fileTargetMb * MIB));
   const writeOpts = (maxLineBytes: number, readBufferBytes?: number): ParquetWriteOptions => ({
     compression: cfg.compression,
     compressionLevel: cfg.compressionLevel,
@@ -221,6 +221,7 @@ export async function streamToParquet(
         }
         await wide.file.writeFile(batch.data);
         wide.bytes += batch.data.length;
+        stream.recycle(batch.data);
         if (batch.endsRow) {
           const row = wide;
           wide = undefined;
@@ -233,7 +234,11 @@ export async function streamToParquet(
         c.maxRowBytes = Math.max(c.maxRowBytes, batch.maxRowBytes);
         c.recent.push(batch.data);
         c.recentBytes += batch.data.length;
-        while (c.recentBytes - c.recent[0]!.length >= DIAGNOSIS_BYTES) c.recentBytes -= c.recent.shift()!.length;
+        while (c.recentBytes - c.recent[0]!.length >= DIAGNOSIS_BYTES) {
+          const old = c.recent.shift()!;
+          c.recentBytes -= old.length;
+          stream.recycle(old);
+        }
         const t0 = performance.now();
         // A write fails when DuckDB stopped reading: its own error says why.
         await c.pipe.write(batch.data).catch((err: unknown) => c.written.then(() => Promise.reject(err)));

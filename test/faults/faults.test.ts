@@ -13,7 +13,7 @@
  * `test/faults/last-report.md`. Run: `npm run build && npx vitest run --project faults`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, rmdir, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, rmdir, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
@@ -58,9 +58,13 @@ import { writeReport, type FaultRow } from './report.js';
 
 const ROWS = Number(process.env.CORRENTE_FAULTS_ROWS ?? 300_000);
 const GRACE_SECONDS = 5;
-/** Small files, so one export makes a dozen uploads (faults land between and inside them). */
+/**
+ * Small files (DuckDB rolls to a new file every ~100 KB of 8,192-row groups), so one export
+ * makes about a dozen uploads (faults land between and inside them).
+ */
+const SMALL_FILES = { fileTargetMb: 0.1, rowGroupRows: 8192 };
 const baseYaml = (worker: Record<string, unknown> = {}): Record<string, unknown> => ({
-  export: { fileTargetMb: 2 },
+  export: SMALL_FILES,
   worker: { backoffMs: 200, shutdownGraceSeconds: GRACE_SECONDS, ...worker },
 });
 
@@ -99,7 +103,7 @@ afterAll(async () => {
   const header =
     `## corrente fault matrix\n\n` +
     `${startedAt.toISOString()}, ${ROWS.toLocaleString('en-US')} rows (bigint, numeric(14,3), timestamptz, text; NULLs and ''), ` +
-    `export.fileTargetMb 2, worker.backoffMs 200, shutdownGraceSeconds ${GRACE_SECONDS}, commit ${commit}. ` +
+    `export.fileTargetMb 0.1 (rowGroupRows 8192), worker.backoffMs 200, shutdownGraceSeconds ${GRACE_SECONDS}, commit ${commit}. ` +
     `Suite time ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s.\n`;
   const bugs = [...knownBugs].map(([id, text]) => `- case ${id}: ${text}`);
   const footer = bugs.length
@@ -428,7 +432,7 @@ describe('fault injection', () => {
     }
     const lakeDir = join(mountPoint, 'lake');
     // Temp chunks stay on the big disk: only the lake is short of space.
-    const sb = await createSandbox('f', { yaml: { ...baseYaml(), export: { fileTargetMb: 2, workDir } }, lakeDir });
+    const sb = await createSandbox('f', { yaml: { ...baseYaml(), export: { ...SMALL_FILES, workDir } }, lakeDir });
     const lake = localLake(lakeDir);
     let worker: SpawnedWorker | undefined;
     try {
@@ -533,7 +537,7 @@ describe('fault injection', () => {
   faultCase('i', 'chunked export (5 ranges, 2 workers): S3 outage (connections reset) for 3 s during the range uploads', async (row) => {
     const { s3, proxy, lake, close } = await startS3WithProxy();
     const sb = await createSandbox('i', {
-      yaml: { export: { fileTargetMb: 2, chunkMb: 6 }, worker: { backoffMs: 2000, shutdownGraceSeconds: GRACE_SECONDS } },
+      yaml: { export: { ...SMALL_FILES, chunkMb: 6 }, worker: { backoffMs: 2000, shutdownGraceSeconds: GRACE_SECONDS } },
       s3: { endpoint: proxy.url, accessKey: s3.accessKey, secretKey: s3.secretKey },
     });
     const workers: SpawnedWorker[] = [];
@@ -599,6 +603,47 @@ describe('fault injection', () => {
       await stopWorker(next);
       await sb.cleanup();
       lake.close();
+    }
+  }, { timeoutMs: 330_000 });
+
+  faultCase('h2', 'kill -9 of the worker while DuckDB rolls over to a new file; a new worker recovers the job', async (row) => {
+    const workDir = await mkdtemp(join(tmpdir(), 'corrente-faults-roll-'));
+    const sb = await createSandbox('h2', { yaml: { ...baseYaml(), export: { ...SMALL_FILES, workDir } } });
+    const lake = localLake(sb.lakeDir);
+    let worker: SpawnedWorker | undefined;
+    let next: SpawnedWorker | undefined;
+    try {
+      worker = spawnWorker(sb.env, sb.cwd);
+      const runId = newRunId('h2');
+      row.runs = 1;
+      await enqueueRun(sb.env, sb.cwd, schema, runId);
+      // The conversion's output directory: part-1 exists once DuckDB closed part-0 and began
+      // the next file; kill right then, with the second file half written.
+      const rolled = await waitFor('DuckDB to start a second file', async () => {
+        for (const d of await readdir(workDir).catch(() => [] as string[])) {
+          const out = join(workDir, d, 'stream-0', 'out');
+          if ((await readdir(out).catch(() => [] as string[])).includes('part-1.parquet')) return out;
+        }
+        return undefined;
+      }, 60_000, 5);
+      worker.child.kill('SIGKILL');
+      const tKill = Date.now();
+      await worker.exited;
+      note(row, `killed with ${(await readdir(rolled).catch(() => [])).length} file(s) in the conversion's output`);
+      expect((await inspectPublished(lake, schema)).pointerBytes, 'nothing published by the killed attempt').toBeUndefined();
+      next = spawnWorker(sb.env, sb.cwd);
+      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 240_000, next);
+      row.outcome = st.state === 'published' ? 'published by the new worker' : `failed (${st.error?.code})`;
+      expect(st.state, JSON.stringify(st.error)).toBe('published');
+      row.recovered = 'yes';
+      row.recoverSeconds = secondsSince(tKill);
+      expectComplete(await inspectPublished(lake, schema), row, runId);
+    } finally {
+      await stopWorker(worker);
+      await stopWorker(next);
+      await sb.cleanup();
+      lake.close();
+      await rm(workDir, { recursive: true, force: true });
     }
   }, { timeoutMs: 330_000 });
 

@@ -123,3 +123,22 @@ describe('CopyMessageParser', () => {
     expect(end?.failed).toBe(false);
   });
 });
+
+describe('CopyMessageParser.recycle', () => {
+  it('refills a returned buffer for a later batch, and the rows stay intact', () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => `${i},"row ${i}, ""q"""\n`);
+    const seen: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const parser = new CopyMessageParser((b) => {
+      seen.push(b.data.toString());
+      buffers.add(b.data.buffer);
+      parser.recycle(b.data);
+    }, 4096);
+    const input = stream(rows);
+    for (let i = 0; i < input.length; i += 1000) parser.parse(input.subarray(i, i + 1000));
+    expect(seen.join('')).toBe(rows.join(''));
+    expect(seen.length).toBeGreaterThan(5);
+    // Every batch after the first reused the one returned buffer.
+    expect(buffers.size).toBeLessThanOrEqual(2);
+  });
+});
