@@ -10,14 +10,12 @@ import { intervalEndingAtOrBefore, type AlertsConfig } from '../src/config/index
 import { commandLogOf, postWebhook } from '../src/pipeline/index.js';
 import { CorrenteError, describeError, isCorrenteError } from '../src/shared/errors.js';
 import { openPipelineRuns, parseJobData, pipelineJobSchema, queueRuntime, type PipelineJobData, type PipelineRunRecord, type PipelineRuns, type PipelineTaskJobData, type TaskChange } from '../queues/index.js';
+import { watchCancel } from './cancel-watch.js';
 import { executeTask } from './pipeline-tasks.js';
 import type { WorkerContext } from './worker-context.js';
 
 /** Errors a retry cannot fix: the task fails at once. */
 const NOT_RETRIED = new Set(['CONFIG_INVALID', 'TABLE_NOT_FOUND', 'PERMISSION_DENIED', 'RUN_NOT_FOUND']);
-
-/** How often a running task checks whether its run was cancelled, ms. */
-const CANCEL_POLL_MS = 500;
 
 export interface PipelineProcessorOptions {
   /** The environment commands start from (the worker's own). */
@@ -119,15 +117,7 @@ async function runTask(ctx: WorkerContext, runs: PipelineRuns, data: PipelineTas
   const timeoutMs = def.timeout ?? ctx.config.worker.jobTimeoutMinutes * 60_000;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new CorrenteError('ABORTED', `Task ${data.task} of ${run.pipeline} exceeded its timeout (${Math.round(timeoutMs / 1000)} s)`, { hint: `Raise pipelines.${run.pipeline}.tasks.${data.task}.timeout` })), timeoutMs);
-  const cancel = new AbortController();
-  const poll = setInterval(() => {
-    void runs.store
-      .get(data.runId)
-      .then((r) => {
-        if (!r || r.state === 'cancelled' || r.tasks[data.task]?.state === 'cancelled') cancel.abort(new CorrenteError('ABORTED', `Run ${data.runId} was cancelled`));
-      })
-      .catch(() => {});
-  }, CANCEL_POLL_MS);
+  const cancel = watchCancel(runs.store, data.runId, data.task);
   const signal = AbortSignal.any([timeout.signal, cancel.signal, ...(outer ? [outer] : [])]);
   const t0 = performance.now();
   log.info({ kind: def.kind }, 'task started');
@@ -155,6 +145,6 @@ async function runTask(ctx: WorkerContext, runs: PipelineRuns, data: PipelineTas
     throw reason instanceof Error ? reason : new Error(message);
   } finally {
     clearTimeout(timer);
-    clearInterval(poll);
+    cancel.stop();
   }
 }

@@ -8,6 +8,7 @@ import type { Job } from 'bullmq';
 import { buildModel, createTransformDeps, failedOutcome, planTransform, USABLE_STATUSES, type TransformModelOutcome } from '../src/pipeline/index.js';
 import { describeError } from '../src/shared/errors.js';
 import { isFullRefreshRun, openPipelineRuns, parseJobData, pipelineTaskJobSchema, queueRuntime, type PipelineJobData, type PipelineRuns } from '../queues/index.js';
+import { watchCancel } from './cancel-watch.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface TransformProcessor {
@@ -30,12 +31,20 @@ export function createTransformProcessor(ctx: WorkerContext): TransformProcessor
       return { ran: false };
     }
     let outcome: TransformModelOutcome;
+    // A cancelled run (`corrente cancel`, or its pipeline task aborted) stops the model before it publishes.
+    const cancel = watchCancel(runs.store, data.runId, data.task);
     try {
       // The worker's own transforms directory: every worker and the command share corrente.yaml.
       const plan = planTransform(ctx.config.transform.dir);
-      outcome = await buildModel(deps, plan.graph, data.task, { runId: data.runId, fullRefresh: isFullRefreshRun(run), ...(signal ? { signal } : {}) });
+      outcome = await buildModel(deps, plan.graph, data.task, { runId: data.runId, fullRefresh: isFullRefreshRun(run), signal: AbortSignal.any([cancel.signal, ...(signal ? [signal] : [])]) });
     } catch (err) {
       outcome = failedOutcome({ name: data.task }, data.runId, err);
+    } finally {
+      cancel.stop();
+    }
+    if (cancel.signal.aborted) {
+      log.info('model aborted: run cancelled');
+      return { ran: false, cancelled: true };
     }
     const result = outcome as unknown as Record<string, unknown>;
     if (USABLE_STATUSES.has(outcome.status)) {

@@ -20,7 +20,8 @@ export interface QueuedTransformOptions {
 /** A model's outcome from its task: the worker's report, or why it never ran. */
 function outcomeOf(plan: TransformPlan, run: PipelineRunRecord, name: string): TransformModelOutcome {
   const task: TaskRecord | undefined = run.tasks[name];
-  if (task?.result) return task.result as unknown as TransformModelOutcome;
+  // (A retried run keeps the previous generation's result until the model runs again.)
+  if (task?.result && (task.state === 'succeeded' || task.state === 'failed')) return task.result as unknown as TransformModelOutcome;
   const def = plan.graph.project.models.get(name)!;
   if (task?.state === 'skipped') {
     // As an inline run says it: the first input that was not published.
