@@ -35,13 +35,16 @@ async function demo(runtime: Runtime, rows: number, reseed: boolean): Promise<nu
   for (const t of SAMPLE_TABLES) {
     const p = await queryPublished(store, bucket, t);
     if (t.name === 'fact_demand_daily') factRun = p.runId;
-    process.stdout.write(`  ${formatTableRef(t).padEnd(26)} ${p.rows.toLocaleString('en-US').padStart(12)} rows in ${p.files.length} file(s), run ${p.runId}\n`);
+    const merged = p.increments.length > 0 ? ` + ${p.increments.length} increment(s), merged` : '';
+    process.stdout.write(`  ${formatTableRef(t).padEnd(26)} ${p.rows.toLocaleString('en-US').padStart(12)} rows in ${p.files.length} file(s), run ${p.runId}${merged}\n`);
   }
   if (config.storage.kind === 'local') {
     const lake = resolve(config.storage.lakeDir);
     // The published run's own directory: a table keeps several runs side by side.
     process.stdout.write(`\nQuery it (DuckDB CLI or any DuckDB client), e.g.:\n  SELECT date_trunc('month', date) AS month, sum(quantity) FROM read_parquet('${lake}/${bucket}/core/fact_demand_daily/run-${factRun}/*.parquet') GROUP BY 1 ORDER BY 1;\n`);
     process.stdout.write(`(each table keeps one run-<id> folder per kept run; <table>/_current.json names the published one)\n`);
+    // A second demo on the same tables exports the facts incrementally (their default).
+    process.stdout.write(`(a table with increments needs merging by primary key: query it as one view with corrente sql "SELECT count(*) FROM bronze.fact_demand_daily")\n`);
   }
   return buildModels(runtime, store);
 }

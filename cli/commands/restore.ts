@@ -50,6 +50,7 @@ export async function restoreCommand(ctx: CliContext, name: string, flags: Resto
             table: shown,
             source: formatTableRef(result.source),
             runId: result.runId,
+            increments: result.increments,
             snapshotTime: result.snapshotTime,
             rows: result.rows,
             verified: result.verified,
@@ -63,9 +64,12 @@ export async function restoreCommand(ctx: CliContext, name: string, flags: Resto
         )}\n`,
       );
     } else {
-      const how = result.verified === 'checksums' ? 'row count and checksums match the export' : 'row count matches (the run has no checksums)';
+      const merged = result.increments.length > 0;
+      const how =
+        result.verified === 'checksums' ? (merged ? 'row count and checksums match the merged lake state' : 'row count and checksums match the export') : 'row count matches (the run has no checksums)';
+      const from = merged ? `run ${result.runId} merged with ${result.increments.length} increment(s) up to ${result.increments.at(-1)!}` : `run ${result.runId}`;
       process.stdout.write(
-        `${shown}: restored ${result.rows} rows from run ${result.runId} (snapshot ${result.snapshotTime})${result.replaced ? ', replacing the previous table' : ''} in ${result.seconds.total.toFixed(1)} s; ${how}\n`,
+        `${shown}: restored ${result.rows} rows from ${from} (snapshot ${result.snapshotTime})${result.replaced ? ', replacing the previous table' : ''} in ${result.seconds.total.toFixed(1)} s; ${how}\n`,
       );
       if (result.createdTypes.length > 0) process.stdout.write(`  created types: ${result.createdTypes.join(', ')}\n`);
     }

@@ -8,12 +8,16 @@
  * SELECT * FROM bronze."core.fact_demand_daily";
  * SELECT * FROM bronze.fact_demand_daily;        -- the same, when unambiguous
  * ```
+ *
+ * A table exported with `incremental:` is a view over the merge of its full run and its
+ * increments (`latestRowsSql`), never over the full run's files alone.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { quoteIdent, quoteLiteral, type LogicalType, type TableRef } from '../shared/table-schema.js';
 import { duckType } from './csv-to-parquet.js';
 import { openDuckSession, type DuckSession } from './duckdb-session.js';
+import { latestRowsSql, type StateLayer } from './lake-state-sql.js';
 
 /** One current table: where its files are and, for a table without files, its columns. */
 export interface LakeView {
@@ -23,6 +27,11 @@ export interface LakeView {
   files: readonly string[];
   /** Columns, used only when `files` is empty (a view over no file needs its types). */
   columns?: readonly { name: string; type: LogicalType }[];
+  /**
+   * Set for a table with increments: every layer (the full run's `files` first, then each
+   * increment's rows and tombstones) and the primary key they are merged on.
+   */
+  merge?: { layers: readonly StateLayer[]; primaryKey: readonly string[] };
 }
 
 /** The view names of a table: the full `schema.table` one, and the short one when unique in its layer. */
@@ -39,6 +48,7 @@ export function viewNames(views: readonly LakeView[]): Map<LakeView, string[]> {
 }
 
 function viewBody(v: LakeView): string {
+  if (v.merge && v.merge.layers.some((l) => l.files.length > 0)) return latestRowsSql(v.merge.layers, v.merge.primaryKey);
   if (v.files.length > 0) return `SELECT * FROM read_parquet([${v.files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`;
   const cols = (v.columns ?? []).map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`);
   return `SELECT ${cols.length > 0 ? cols.join(', ') : 'NULL AS "?"'} WHERE false`;

@@ -9,12 +9,16 @@ import type { DuckSession } from './duckdb-session.js';
 
 /** One SELECT over all files returning `rows` plus one VARCHAR per metric alias. */
 export function buildParquetFingerprintSql(schema: TableSchema, files: readonly string[], options: FingerprintOptions = {}): string {
+  return buildRelationFingerprintSql(schema, `read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, options);
+}
+
+/** The fingerprint SELECT over any relation (`FROM <relation>`), e.g. a merged lake state. */
+function buildRelationFingerprintSql(schema: TableSchema, relation: string, options: FingerprintOptions): string {
   const parts = ['count(*)::VARCHAR AS "rows"'];
   schema.columns.forEach((col, i) => {
     for (const m of metricsFor(col.type, options)) parts.push(`(${metricSql('duckdb', col, m)})::VARCHAR AS ${metricAlias(i, m)}`);
   });
-  const list = `[${files.map(quoteLiteral).join(', ')}]`;
-  return `SELECT ${parts.join(', ')} FROM read_parquet(${list}, hive_partitioning = false)`;
+  return `SELECT ${parts.join(', ')} FROM ${relation}`;
 }
 
 /** Computes the fingerprint of the given Parquet files (empty list: an empty table). */
@@ -32,7 +36,22 @@ export async function fingerprintParquet(
     }
     return { rows: '0', columns };
   }
-  const [row] = await session.rows(buildParquetFingerprintSql(schema, files, options), signal);
+  return fingerprintRelation(session, schema, `read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, signal, options);
+}
+
+/**
+ * The fingerprint of the rows of `relation` (a table function call or a parenthesised
+ * SELECT, such as the merged state of an incrementally exported table, `latestRowsSql`).
+ */
+export async function fingerprintRelation(
+  session: DuckSession,
+  schema: TableSchema,
+  relation: string,
+  signal?: AbortSignal,
+  options: FingerprintOptions = {},
+): Promise<TableFingerprint> {
+  const columns: TableFingerprint['columns'] = {};
+  const [row] = await session.rows(buildRelationFingerprintSql(schema, relation, options), signal);
   schema.columns.forEach((col, i) => {
     columns[col.name] = Object.fromEntries(metricsFor(col.type, options).map((m) => [m, (row?.[metricAlias(i, m)] as string | null) ?? null]));
   });

@@ -63,11 +63,15 @@ const QUOTED_KINDS = new Set(['text', 'json', 'list']);
  * as the empty unquoted field, `""` for empty strings, quotes doubled.
  */
 export function buildParquetToPgCsvSql(schema: TableSchema, parquetPaths: readonly string[], csvPath: string): string {
+  return buildRelationToPgCsvSql(schema, `read_parquet([${parquetPaths.map(quoteLiteral).join(', ')}], hive_partitioning = false)`, csvPath);
+}
+
+/** {@link buildParquetToPgCsvSql} over any relation, e.g. the merged state of an incrementally exported table. */
+function buildRelationToPgCsvSql(schema: TableSchema, relation: string, csvPath: string): string {
   const select = schema.columns.map((c, i) => `${pgTextExpr(c)} AS c${i}`).join(', ');
   const quoted = schema.columns.flatMap((c, i) => (QUOTED_KINDS.has(c.type.kind) ? [`c${i}`] : []));
-  const files = `[${parquetPaths.map(quoteLiteral).join(', ')}]`;
   return (
-    `COPY (SELECT ${select} FROM read_parquet(${files}, hive_partitioning = false)) TO ${quoteLiteral(csvPath)} ` +
+    `COPY (SELECT ${select} FROM ${relation}) TO ${quoteLiteral(csvPath)} ` +
     `(FORMAT csv, HEADER false, DELIMITER ',', QUOTE '"', ESCAPE '"', NULLSTR ''${quoted.length > 0 ? `, FORCE_QUOTE (${quoted.join(', ')})` : ''})`
   );
 }
@@ -75,5 +79,14 @@ export function buildParquetToPgCsvSql(schema: TableSchema, parquetPaths: readon
 /** Writes the rows of the given Parquet files as Postgres-readable CSV; returns the row count. */
 export async function writePgCsvFromParquet(session: DuckSession, schema: TableSchema, parquetPaths: readonly string[], csvPath: string, signal?: AbortSignal): Promise<number> {
   const rows = await session.rows(buildParquetToPgCsvSql(schema, parquetPaths, csvPath), signal);
+  return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
+}
+
+/**
+ * Writes the rows of `relation` (a parenthesised SELECT such as `latestRowsSql`) as
+ * Postgres-readable CSV; returns the row count.
+ */
+export async function writePgCsvFromRelation(session: DuckSession, schema: TableSchema, relation: string, csvPath: string, signal?: AbortSignal): Promise<number> {
+  const rows = await session.rows(buildRelationToPgCsvSql(schema, relation, csvPath), signal);
   return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
 }

@@ -2,10 +2,12 @@
  * The lake as named tables: the current run of every table and model, as DuckDB views
  * (`corrente sql`), as file lists (`corrente path`), and, for a local lake, as a DuckDB
  * catalog file next to the buckets (`duckdb lake/catalog.duckdb`) rebuilt on every publish.
+ * A table with increments is a view over its merged state (`lake-state.ts`).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localPathsOf } from './cached-files.js';
+import { readTableState, stateLayersOf } from './lake-state.js';
 import { openLakeSession, writeCatalogFile, type DuckSession, type LakeView } from '../duckdb/index.js';
 import { listCurrentTables, readManifest, type CurrentTable } from '../lake/index.js';
 import { LocalDirStore, type ObjectStore } from '../storage/index.js';
@@ -55,8 +57,19 @@ export function defaultCacheDir(workDir: string | undefined): string {
   return join(workDir ?? tmpdir(), 'corrente-cache');
 }
 
-/** The view of one table: its local files, or its columns when it has none. */
-async function viewOf(store: ObjectStore, t: LayerTable, cacheDir: string, signal?: AbortSignal): Promise<LakeView> {
+/**
+ * The view of one table: its local files, or its columns when it has none; with
+ * increments, the layers to merge (the latest increment's columns type an empty merge).
+ */
+async function viewOf(store: ObjectStore, buckets: LayerBuckets, t: LayerTable, cacheDir: string, signal?: AbortSignal): Promise<LakeView> {
+  if ((t.pointer.increments?.length ?? 0) > 0) {
+    const manifest = await readManifest(store, t.bucket, t.pointer.manifestKey, signal);
+    if (manifest) {
+      const { input, increments } = await readTableState({ store, buckets, cacheDir }, t.layer, manifest, t.pointer, signal);
+      const columns = (increments.at(-1) ?? manifest).columns.map((c) => ({ name: c.name, type: c.type }));
+      return { layer: t.layer, table: t.table, files: input.paths, columns, merge: { layers: stateLayersOf(input), primaryKey: manifest.primaryKey } };
+    }
+  }
   const files = await localPathsOf(store, cacheDir, t.bucket, t.pointer.files.map((key) => ({ key })), signal);
   if (files.length > 0) return { layer: t.layer, table: t.table, files };
   const manifest = await readManifest(store, t.bucket, t.pointer.manifestKey, signal);
@@ -81,7 +94,7 @@ export async function openLakeQuery(store: ObjectStore, buckets: LayerBuckets, o
   const tables = (await currentTablesByLayer(store, buckets, options.signal)).filter((t) => options.include?.(t) ?? true);
   const cacheDir = options.cacheDir ?? defaultCacheDir(undefined);
   const views: LakeView[] = [];
-  for (const t of tables) views.push(await viewOf(store, t, cacheDir, options.signal));
+  for (const t of tables) views.push(await viewOf(store, buckets, t, cacheDir, options.signal));
   const session = await openLakeSession(views, { ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}), ...(options.threads ? { threads: options.threads } : {}) });
   return { session, tables };
 }
@@ -94,11 +107,11 @@ export async function openLakeQuery(store: ObjectStore, buckets: LayerBuckets, o
 export async function refreshLocalCatalog(store: ObjectStore, buckets: LayerBuckets, logger: Logger = noopLogger): Promise<string | undefined> {
   if (!(store instanceof LocalDirStore)) return undefined;
   const path = join(store.root, CATALOG_FILE);
-  const state = (tables: LayerTable[]): string => tables.map((t) => `${t.layer}/${formatTableRef(t.table)}@${t.pointer.runId}`).join('\n');
+  const state = (tables: LayerTable[]): string => tables.map((t) => `${t.layer}/${formatTableRef(t.table)}@${t.pointer.runId}+${t.pointer.increments?.at(-1)?.runId ?? ''}`).join('\n');
   for (let attempt = 0; attempt < 5; attempt++) {
     const tables = await currentTablesByLayer(store, buckets);
     const views: LakeView[] = [];
-    for (const t of tables) views.push(await viewOf(store, t, store.root));
+    for (const t of tables) views.push(await viewOf(store, buckets, t, store.root));
     await writeCatalogFile(path, views);
     if (state(await currentTablesByLayer(store, buckets)) === state(tables)) return path;
     logger.debug({ path }, 'lake changed while the catalog was built; rebuilding');

@@ -63,7 +63,12 @@ describe('loadConfig defaults', () => {
     });
     expect(Number.isInteger(config.export.fileTargetMb) && config.export.fileTargetMb > 0).toBe(true);
     expect(config.worker).toEqual({ concurrency: 1, attempts: 3, backoffMs: 2_000, jobTimeoutMinutes: 240, shutdownGraceSeconds: 30, lockSeconds: 60 });
-    expect(config.tables).toEqual(['core.dim_item', 'core.fact_demand_daily', 'analytics.fact_forecasts']);
+    // The sample facts are incremental by default, so the shipped nightly-refresh is.
+    expect(config.tables).toEqual([
+      'core.dim_item',
+      { name: 'core.fact_demand_daily', layer: 'bronze', columns: {}, incremental: { column: 'updated_at', overlap: { ms: 600_000 }, deletes: 'keydiff' } },
+      { name: 'analytics.fact_forecasts', layer: 'bronze', columns: {}, incremental: { mode: 'xmin' } },
+    ]);
     // log.level has no schema default (the CLI picks info/warn per command).
     expect(config.log.level).toBeUndefined();
   });

@@ -109,5 +109,9 @@ describe('shipped pipelines', () => {
   it('corrente.example.yaml spells out the same pipelines', () => {
     const example = loadConfig({ env: {}, file: new URL('../../corrente.example.yaml', import.meta.url).pathname });
     expect(example.pipelines).toEqual(loadConfig({ env: {} }).pipelines);
+    // ...and the incremental settings nightly-refresh relies on, as the defaults have them.
+    const incremental = (tables: ReturnType<typeof loadConfig>['tables']) => tables.flatMap((t) => (typeof t !== 'string' && t.incremental ? [[t.name, t.incremental]] : []));
+    expect(incremental(example.tables)).toEqual(incremental(loadConfig({ env: {} }).tables));
+    expect(incremental(example.tables).map(([name]) => name)).toEqual(['core.fact_demand_daily', 'analytics.fact_forecasts']);
   });
 });
