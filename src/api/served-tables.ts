@@ -2,12 +2,13 @@
  * The tables the API serves: the current published run of every table and model, re-read
  * at most every `refreshMs` so a new publish is picked up without a restart. A request
  * that pages through a table names its run in the cursor and keeps reading that run's
- * files even after a newer one is published (until gc removes it).
+ * files even after a newer one is published (until gc removes it). A table with
+ * increments is served as its merged state, written once per increment into the cache.
  */
-import { stat, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { manifestKey, readManifest, type Manifest } from '../lake/index.js';
-import { currentTablesByLayer, localFilesOf, type Layer, type LayerTable } from '../pipeline/index.js';
+import { mkdir, stat, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { manifestKey, readManifest, runPrefix, type CurrentPointer, type Manifest } from '../lake/index.js';
+import { currentTablesByLayer, incrementManifests, localFilesOf, readTableState, stateManifest, writeMergedParquet, type Layer, type LayerTable } from '../pipeline/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ServedColumn } from './table-query.js';
@@ -32,11 +33,22 @@ export interface ServedTablesOptions {
   cacheBytes: number;
 }
 
+/** A merged state served as one run: the chain to merge, and its merge once written. */
+interface ServedState {
+  layer: Layer;
+  base: Manifest;
+  pointer: CurrentPointer;
+  manifest: Manifest;
+  file?: Promise<string> | undefined;
+}
+
 /** Reads the lake's current runs (cached briefly) and resolves tables and their files. */
 export class ServedTables {
   readonly #opts: ServedTablesOptions;
   #cached?: { at: number; tables: Promise<ServedTable[]> };
   #trimmedAt = 0;
+  /** Merged states served (by their latest increment's run id): the chain to merge, and the merge being written. */
+  readonly #states = new Map<string, ServedState>();
 
   constructor(options: ServedTablesOptions) {
     this.#opts = options;
@@ -61,9 +73,27 @@ export class ServedTables {
     const out: ServedTable[] = [];
     for (const t of current) {
       const manifest = await readManifest(this.#opts.store, t.bucket, t.pointer.manifestKey);
-      if (manifest) out.push(served(t, manifest, current));
+      if (manifest) out.push(served(t, await this.#stateOf(t, manifest), current));
     }
     return out;
+  }
+
+  /**
+   * What readers see of `t`: the full run, or, with increments, the merged state as one run
+   * named after the latest increment (remembered, so its cursor pages keep reading it).
+   */
+  async #stateOf(t: LayerTable, base: Manifest): Promise<Manifest> {
+    const pointer = t.pointer;
+    if (pointer.runId !== base.runId || (pointer.increments?.length ?? 0) === 0) return base;
+    const known = this.#states.get(pointer.increments!.at(-1)!.runId);
+    if (known) return known.manifest;
+    const increments = await incrementManifests(this.#opts.store, t.bucket, pointer);
+    const bytes = [base, ...increments].reduce((n, m) => n + m.totals.bytes, 0);
+    const manifest = stateManifest(base, increments, { key: `${runPrefix(base.table, increments.at(-1)!.runId)}merged.parquet`, bytes });
+    this.#states.set(manifest.runId, { layer: t.layer, base, pointer, manifest });
+    // Old states are only kept for cursors still paging through them.
+    for (const key of this.#states.keys()) if (this.#states.size > 256) this.#states.delete(key);
+    return manifest;
   }
 
   /**
@@ -86,9 +116,12 @@ export class ServedTables {
    */
   async pinned(table: ServedTable, runId: string): Promise<Manifest> {
     if (runId === table.manifest.runId) return table.manifest;
+    const state = this.#states.get(runId);
+    if (state) return state.manifest;
     const bucket = this.#opts.buckets[table.layer];
     const manifest = await readManifest(this.#opts.store, bucket, manifestKey(table.manifest.table, runId));
-    if (!manifest) {
+    // An increment alone is only the rows of its window, never the table.
+    if (!manifest || manifest.kind === 'incremental') {
       throw new CorrenteError('RUN_NOT_FOUND', `Run ${runId} of ${table.name} is no longer available`, { runId, hint: 'Start paging again without cursor (it reads the current run)' });
     }
     return manifest;
@@ -96,14 +129,31 @@ export class ServedTables {
 
   /** Local paths of a run's files (downloaded into the cache for S3, which is then trimmed). */
   async files(layer: Layer, manifest: Manifest): Promise<string[]> {
-    const input = await localFilesOf({ store: this.#opts.store, buckets: this.#opts.buckets, cacheDir: this.#opts.cacheDir }, layer, manifest);
+    const state = this.#states.get(manifest.runId);
+    const paths = state ? [await this.#mergedFile(state)] : (await localFilesOf({ store: this.#opts.store, buckets: this.#opts.buckets, cacheDir: this.#opts.cacheDir }, layer, manifest)).paths;
     // Trimming walks the cache directory: at most every 30 s, never on every request.
     const remote = manifest.files.length > 0 && this.#opts.store.localPath(this.#opts.buckets[layer], manifest.files[0]!.key) === undefined;
-    if (remote && Date.now() - this.#trimmedAt > 30_000) {
+    if ((remote || state) && Date.now() - this.#trimmedAt > 30_000) {
       this.#trimmedAt = Date.now();
       await this.#trimCache(new Set((await this.list()).map((t) => t.manifest.runId)).add(manifest.runId));
     }
-    return input.paths;
+    return paths;
+  }
+
+  /** The merge of a state as one Parquet file in the cache, written by the first request that needs it. */
+  #mergedFile(state: ServedState): Promise<string> {
+    state.file ??= (async () => {
+      const deps = { store: this.#opts.store, buckets: this.#opts.buckets, cacheDir: this.#opts.cacheDir };
+      const { input } = await readTableState(deps, state.layer, state.base, state.pointer);
+      const path = join(this.#opts.cacheDir, this.#opts.buckets[state.layer], ...state.manifest.files[0]!.key.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeMergedParquet(input, state.manifest.columns, path, { memoryMb: 512 });
+      return path;
+    })();
+    state.file.catch(() => {
+      state.file = undefined;
+    });
+    return state.file;
   }
 
   /** Removes the least recently used run folders of the cache beyond its bound, never a current one. */
