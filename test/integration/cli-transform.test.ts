@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedTransformsDir } from '../../src/transform/index.js';
 import { createCliSandbox, runCli, type CliSandbox } from '../helpers/cli.js';
@@ -81,6 +82,8 @@ describe('corrente transform', () => {
         ['items', 'published', 5000, 'cli-run-2'],
         ['dim_item', 'published', 5000, 'cli-run-2'],
       ]);
+      // The worker's completed event follows the run's record: wait for both.
+      for (let i = 0; i < 100 && worker.done.length < 2; i++) await sleep(50);
       expect(worker.done.sort()).toEqual(['dim_item', 'items']);
       // Again without --full-refresh: both up to date, shown model by model.
       const again = await runCli(['transform', '+dim_item', '--wait', '--run-id', 'cli-run-3'], s.env, { cwd: s.cwd });

@@ -1,9 +1,11 @@
 /**
  * Queued transform runs: one job per model on the `transform` queue, served by two
  * workers. A diamond DAG (base -> left, right -> top) runs each model once, in order; a
- * failing model skips only what reads it; the results equal an inline run's.
+ * failing model skips only what reads it; retrying the run builds only those; the results
+ * equal an inline run's.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +61,13 @@ async function queued(id: string, fullRefresh = false): Promise<PipelineRunRecor
   return waitForDagRun(runs.store, id, { pollMs: 100 });
 }
 
+/** Models whose jobs completed, on either worker, once `n` have (the event follows the run's record). */
+async function completed(n: number): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  while ([...w1.done, ...w2.done].length < n && Date.now() < deadline) await sleep(50);
+  return [...w1.done, ...w2.done];
+}
+
 const outcome = (run: PipelineRunRecord, model: string): TransformModelOutcome => run.tasks[model]!.result as unknown as TransformModelOutcome;
 const time = (iso: string | undefined): number => Date.parse(iso ?? 'x');
 const topRows = (): Promise<Record<string, unknown>[]> => t.query('gold', 'gold', 'top', 'SELECT category, items, price::VARCHAR AS price FROM t ORDER BY category');
@@ -75,7 +84,7 @@ describe('transform queue', () => {
       top: ['succeeded', 1, 'published'],
     });
     // Each model's job ran once, and both workers took some.
-    expect([...w1.done, ...w2.done].sort()).toEqual(['base', 'left_side', 'right_side', 'top']);
+    expect((await completed(4)).sort()).toEqual(['base', 'left_side', 'right_side', 'top']);
     expect(w1.done.length).toBeGreaterThan(0);
     expect(w2.done.length).toBeGreaterThan(0);
     const { base, left_side: left, right_side: right, top } = run.tasks;
@@ -93,7 +102,7 @@ describe('transform queue', () => {
     expect(outcome(again, 'top').runId).toBe(id);
   });
 
-  it('a failing model skips only its downstream models; the results equal an inline run', async () => {
+  it('a failing model skips only its downstream models; a retry builds only those; the results equal an inline run', async () => {
     // left_side now fails an error test: top (which reads it) is skipped, right_side still builds.
     write({ 'gold/left_side.sql': `/* ---\ncolumns:\n  item_id:\n    tests: [{ expression: "item_id < 100" }]\n--- */\nSELECT item_id, category FROM {{ ref('base') }}\n` });
     const before = await readCurrentPointer(t.deps.store, 'gold', { schema: 'gold', name: 'top' });
@@ -115,10 +124,22 @@ describe('transform queue', () => {
     expect(inline.models.filter((m) => m.status !== 'skipped').map(shape)).toEqual(['base', 'left_side', 'right_side'].map((m) => shape(outcome(run, m))));
     expect(inline.models.find((m) => m.model === 'top')).toMatchObject({ status: 'skipped', error: 'skipped: its input left_side was not published' });
 
-    // Fixed again: queued and inline builds of top hold the same rows.
+    // Fixed, then the failed run retried (as `corrente retry` does): only left_side and top run
+    // again, under the same run id; base and right_side keep their builds.
     write(FILES);
-    const fixed = await queued(runId());
+    const runs = await w1.runs();
+    const jobsBefore = await completed(4 + 4 + 3);
+    const retriedAt = Date.now();
+    await runs.retry(id);
+    const fixed = await waitForDagRun(runs.store, id, { pollMs: 100 });
     expect(fixed.state).toBe('succeeded');
+    const after = await completed(jobsBefore.length + 2);
+    const ran = [...new Set(after)].flatMap((m) => Array<string>(after.filter((x) => x === m).length - jobsBefore.filter((x) => x === m).length).fill(m));
+    expect(ran.sort()).toEqual(['left_side', 'top']);
+    expect([fixed.tasks.base!.finishedAt, fixed.tasks.right_side!.finishedAt]).toEqual([run.tasks.base!.finishedAt, run.tasks.right_side!.finishedAt]);
+    expect(time(fixed.tasks.left_side!.startedAt)).toBeGreaterThanOrEqual(retriedAt);
+    expect(outcome(fixed, 'top')).toMatchObject({ status: 'published', runId: id });
+    expect((await readCurrentPointer(t.deps.store, 'gold', { schema: 'gold', name: 'left_side' }))?.runId).toBe(id);
     const queuedTop = await topRows();
     await runTransforms(t.deps, planTransform(dir), { runId: runId(), fullRefresh: true });
     expect(await topRows()).toEqual(queuedTop);
