@@ -11,7 +11,9 @@
 import { execFile } from 'node:child_process';
 import { constants, open } from 'node:fs';
 import { Socket } from 'node:net';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { CorrenteError } from '../shared/errors.js';
 
 const run = promisify(execFile);
 const openFd = promisify(open);
@@ -32,7 +34,14 @@ export interface PipeWriter {
 /** Creates a FIFO at `path` (owner-only); its writing end connects when a reader opens it. */
 export async function createPipeWriter(path: string): Promise<PipeWriter> {
   // Node has no mkfifo; coreutils' is on every Linux this runs on.
-  await run('mkfifo', ['-m', '600', path]);
+  await run('mkfifo', ['-m', '600', path]).catch((err: unknown) => {
+    const detail = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
+    throw new CorrenteError('CONFIG_INVALID', `Cannot create a named pipe in ${dirname(path)}: ${detail}`, {
+      option: 'export.workDir',
+      cause: err,
+      hint: 'Set export.workDir in corrente.yaml to a writable directory on a local disk: exports stream through a named pipe there',
+    });
+  });
   let failure: Error | undefined;
   let socket: Socket | undefined;
   let stopWaiting: ((err: Error) => void) | undefined;

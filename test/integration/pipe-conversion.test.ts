@@ -110,4 +110,12 @@ describe('a named pipe into a DuckDB conversion', () => {
     const files = await written;
     expect(files.reduce((n, f) => n + f.rows, 0)).toBe(500);
   });
+
+  it('a work directory that cannot hold a named pipe is one clear configuration error', async () => {
+    await expect(createPipeWriter(join(dir, 'missing', 'rows.csv'))).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^Cannot create a named pipe in .*missing: mkfifo: .*No such file or directory/),
+      hint: expect.stringContaining('export.workDir'),
+    });
+  });
 });
