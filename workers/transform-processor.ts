@@ -2,12 +2,14 @@
  * BullMQ processor for the `transform` queue: a job builds one model of a queued
  * transform run (up to date, or run, tested and published, as inline runs do), then
  * records the outcome on the run, which adds the models waiting for it, or, when it
- * failed, skips them so nothing downstream is published.
+ * failed, skips them so nothing downstream is published. A model stopped because its
+ * worker is shutting down goes back to the queue for another worker (nothing of it was
+ * published); one that hit the job timeout fails.
  */
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import { buildModel, createTransformDeps, failedOutcome, planTransform, USABLE_STATUSES, type TransformModelOutcome } from '../src/pipeline/index.js';
 import { describeError } from '../src/shared/errors.js';
-import { isFullRefreshRun, openPipelineRuns, parseJobData, pipelineTaskJobSchema, queueRuntime, type PipelineJobData, type PipelineRuns } from '../queues/index.js';
+import { isFullRefreshRun, openPipelineRuns, parseJobData, pipelineTaskJobSchema, queueRuntime, shouldRetry, type PipelineJobData, type PipelineRuns } from '../queues/index.js';
 import { watchCancel } from './cancel-watch.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -21,7 +23,7 @@ export function createTransformProcessor(ctx: WorkerContext): TransformProcessor
   let opened: Promise<PipelineRuns> | undefined;
   const runsOf = (): Promise<PipelineRuns> => (opened ??= openPipelineRuns(queueRuntime(ctx.runtime), ctx.config, ctx.logger));
   const deps = createTransformDeps(ctx.store, ctx.config, ctx.logger);
-  const processor = async (job: Job<PipelineJobData>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
+  const processor = async (job: Job<PipelineJobData>, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const data = parseJobData(pipelineTaskJobSchema, job.data, 'transform');
     const runs = await runsOf();
     const { ok, run } = await runs.taskStarted(data.runId, data.task, data.generation, job.attemptsMade + 1);
@@ -45,6 +47,12 @@ export function createTransformProcessor(ctx: WorkerContext): TransformProcessor
     if (cancel.signal.aborted) {
       log.info('model aborted: run cancelled');
       return { ran: false, cancelled: true };
+    }
+    if (signal?.aborted && outcome.status === 'failed' && shouldRetry(undefined, signal)) {
+      // Not an attempt (BullMQ counts no DelayedError): the task stays running until another worker takes the job.
+      log.info('model stopped: worker shutting down; handed back to the queue');
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
     }
     const result = outcome as unknown as Record<string, unknown>;
     if (USABLE_STATUSES.has(outcome.status)) {

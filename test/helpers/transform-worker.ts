@@ -22,7 +22,7 @@ export interface TransformWorker {
   close(): Promise<void>;
 }
 
-export async function startTransformWorker(options: { prefix: string; lakeDir: string; transformsDir: string; postgresUrl?: string }): Promise<TransformWorker> {
+export async function startTransformWorker(options: { prefix: string; lakeDir: string; transformsDir: string; postgresUrl?: string; worker?: Record<string, unknown> }): Promise<TransformWorker> {
   const config = loadConfig({
     env: {},
     overrides: {
@@ -30,6 +30,7 @@ export async function startTransformWorker(options: { prefix: string; lakeDir: s
       redis: { prefix: options.prefix },
       storage: { lakeDir: options.lakeDir },
       transform: { dir: options.transformsDir, concurrency: 1, memoryMb: 64, threads: 1 },
+      ...(options.worker ? { worker: options.worker } : {}),
     },
   });
   const runtime = createRuntime(config, noopLogger);

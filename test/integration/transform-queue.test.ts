@@ -145,4 +145,37 @@ describe('transform queue', () => {
     expect(await topRows()).toEqual(queuedTop);
     expect(queuedTop.length).toBeGreaterThan(0);
   });
+
+  it('a model stopped by its worker shutting down goes back to the queue and another worker builds it', async () => {
+    const slowDir = join(root, 'slow');
+    mkdirSync(join(slowDir, 'silver'), { recursive: true });
+    // Minutes of work: only the shutdown ends it.
+    writeFileSync(join(slowDir, 'silver', 'slow.sql'), `SELECT count(*)::BIGINT AS n FROM range(100000) a, range(100000) b WHERE (a.range * b.range) % 7 = 3\n`);
+    const own = `t-tq-slow-${randomBytes(4).toString('hex')}`;
+    const quitting = await startTransformWorker({ prefix: own, lakeDir: t.lake.dir, transformsDir: slowDir, worker: { shutdownGraceSeconds: 1 } });
+    let other: TransformWorker | undefined;
+    try {
+      const runs = await quitting.runs();
+      const id = runId();
+      await queueTransformRun(runs, id, [{ name: 'slow', needs: [] }]);
+      for (let i = 0; i < 200 && (await runs.store.get(id))?.tasks.slow?.state !== 'running'; i++) await sleep(50);
+      expect((await runs.store.get(id))?.tasks.slow?.state).toBe('running');
+      const t0 = Date.now();
+      await quitting.close();
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(quitting.done).toEqual([]);
+      // The next worker reads the model as it is now (made quick), and builds it.
+      writeFileSync(join(slowDir, 'silver', 'slow.sql'), `SELECT 1::BIGINT AS n\n`);
+      other = await startTransformWorker({ prefix: own, lakeDir: t.lake.dir, transformsDir: slowDir });
+      const store = (await other.runs()).store;
+      expect((await store.get(id))?.tasks.slow).toMatchObject({ state: 'running', attempts: 1 });
+      const run = await waitForDagRun(store, id, { pollMs: 100 });
+      expect(run.state).toBe('succeeded');
+      expect(run.tasks.slow).toMatchObject({ state: 'succeeded', attempts: 1, detail: 'published', rows: 1 });
+      expect(await readCurrentPointer(t.deps.store, 'silver', { schema: 'silver', name: 'slow' })).toMatchObject({ runId: id });
+    } finally {
+      await other?.close();
+      await quitting.close();
+    }
+  }, 60_000);
 });
