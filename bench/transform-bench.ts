@@ -70,7 +70,8 @@ async function child(mode: 'corrente' | 'duckdb', lake: string, model: string, m
   const cpu0 = process.cpuUsage();
   let bytes = 0;
   if (mode === 'corrente') {
-    const r = await runTransforms(deps, plan, { runId: `transform-20261129T090000Z-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}` });
+    // fullRefresh: an unchanged model would otherwise be reported up to date, not rebuilt.
+    const r = await runTransforms(deps, plan, { runId: `transform-20261129T090000Z-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`, fullRefresh: true });
     if (!r.ok) throw new Error(r.models[0]!.error);
     bytes = r.models[0]!.bytes ?? 0;
   } else {
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
       }
       process.stderr.write(`exported the sample tables in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       const all = await runTransforms(createTransformDeps(store, cfg), planTransform(cfg.transform.dir), { runId: 'transform-20261129T080000Z-0000' });
-      if (!all.ok) throw new Error(all.models.find((m) => !m.error)?.error ?? 'models failed');
+      if (!all.ok) throw new Error(all.models.find((m) => m.error)?.error ?? 'models failed');
       process.stderr.write(`built every model once in ${all.seconds.toFixed(1)} s (${all.models.map((m) => `${m.model} ${m.rows}`).join(', ')})\n`);
     } finally {
       await pool.end();

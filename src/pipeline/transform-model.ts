@@ -256,7 +256,7 @@ async function readBack(
 /** The failing rows of one test, counted on their own; a broken test is named in the error. */
 async function countFailing(duck: DuckSession, t: DataTest, modelName: string, signal?: AbortSignal): Promise<number> {
   try {
-    const [r] = await duck.rows(`SELECT count(*)::BIGINT AS n FROM (${t.sql}) AS t`, signal);
+    const [r] = await duck.rows(t.countSql ?? `SELECT count(*)::BIGINT AS n FROM (${t.sql}) AS t`, signal);
     return Number(r?.n ?? 0);
   } catch (err) {
     if (signal?.aborted) throw err;
