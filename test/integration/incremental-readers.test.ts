@@ -26,6 +26,7 @@ import {
   type ExportDeps,
 } from '../../src/pipeline/index.js';
 import { createObjectStore, type LocalDirStore, type ObjectStore } from '../../src/storage/index.js';
+import { runCli } from '../helpers/cli.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
@@ -220,6 +221,33 @@ describe.each(['local', 's3'] as const)('readers of an incrementally exported ta
       duck.close();
     }
   }, 60_000);
+
+  it.runIf(kind === 'local')('the CLI: path says the files need merging, verify/sql/restore --json show the merged state', async () => {
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, LAKE_DIR: join(work, 'lake'), ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}) };
+    const name = `${db.schema}.facts`;
+    const text = await runCli(['path', name], env, { cwd: work });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.trim().split('\n')).toHaveLength(1);
+    expect(text.stderr).toContain('2 increment(s)');
+    expect(text.stderr).toContain('must be merged');
+    const json = await runCli(['path', name, '--json'], env, { cwd: work });
+    const path = JSON.parse(json.stdout) as { primaryKey: string[]; increments: { runId: string; files: string[]; tombstones: string[] }[] };
+    expect(path.primaryKey).toEqual(['id']);
+    expect(path.increments.map((i) => i.runId)).toEqual(increments.map((m) => m.runId));
+    expect(path.increments.map((i) => i.tombstones.length)).toEqual([1, 1]);
+
+    const expected = await sourceRows();
+    const verify = await runCli(['verify', name, '--json'], env, { cwd: work });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, sourceChanged: false, rows: expected.length, increments: increments.map((m) => m.runId) });
+    const sql = await runCli(['sql', `SELECT count(*)::INT AS n, sum(val)::VARCHAR AS s FROM bronze.facts`, '--json'], env, { cwd: work });
+    const pgSum = await db.admin.query<{ s: string }>(`SELECT sum(val)::text AS s FROM ${q('facts')}`);
+    expect(JSON.parse(sql.stdout)).toEqual([{ n: expected.length, s: pgSum.rows[0]!.s }]);
+    const restore = await runCli(['restore', name, '--into', db.url, '--as', `${db.schema}.via_cli`, '--json'], env, { cwd: work });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(JSON.parse(restore.stdout)).toMatchObject({ rows: expected.length, verified: 'checksums', increments: increments.map((m) => m.runId) });
+    expect(await sourceRows('via_cli')).toEqual(expected);
+  }, 120_000);
 
   it('verify reports drift of the merged state once the source moves on', async () => {
     await db.admin.query(`UPDATE ${q('facts')} SET val = val + 1 WHERE id = 1`);
