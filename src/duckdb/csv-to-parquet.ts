@@ -6,6 +6,7 @@
 import { CorrenteError, coerceError } from '../shared/errors.js';
 import { describeLogicalType, formatTableRef, listDims, listTravelsAsJsonValues, quoteIdent, quoteLiteral, type ColumnSpec, type ListType, type LogicalType, type ScalarType, type TableSchema } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
+import { isOutOfMemory, outOfMemoryError } from './out-of-memory.js';
 
 export interface ParquetWriteOptions {
   compression: 'zstd' | 'snappy';
@@ -242,6 +243,7 @@ async function convert(
     return await session.rows(buildCsvToParquetSql(schema, csvPath, target, opts), signal);
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
+    if (isOutOfMemory(err)) throw outOfMemoryError(err, formatTableRef(schema.table), 'conversion to Parquet');
     const cause = coerceError(err);
     const index = /\bc(\d+)\b/.exec(cause.message);
     const csv = index ? await options.diagnosisCsv().catch(() => undefined) : undefined;

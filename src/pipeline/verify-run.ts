@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
-import { fingerprintParquet, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
+import { applyScanBudget, fingerprintParquet, isOutOfMemory, memoryNeededMb, openDuckSession, outOfMemoryError } from '../duckdb/index.js';
 import { advanceWatermark, publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
@@ -46,7 +46,8 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
   const needsDownload = local.some((p) => p === undefined);
   const dir = needsDownload ? await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-')) : undefined;
   const widest = Math.max(0, ...manifest.files.map((f) => f.maxRowBytes ?? 0));
-  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.verifyThreads });
+  const budget = { memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.verifyThreads };
+  const duck = await openDuckSession(budget);
   try {
     const paths: string[] = [];
     for (const [i, f] of manifest.files.entries()) {
@@ -59,7 +60,10 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
       await deps.store.getFile(manifest.bucket, f.key, dest, { signal });
       paths.push(dest);
     }
-    return await fingerprintParquet(duck, schemaOfManifest(manifest), paths, signal, { textChecksum: manifest.textChecksum });
+    const fitted = await applyScanBudget(duck, paths, budget, signal);
+    return await fingerprintParquet(duck, schemaOfManifest(manifest), paths, signal, { textChecksum: manifest.textChecksum }).catch((err: unknown) => {
+      throw isOutOfMemory(err) ? outOfMemoryError(err, formatTableRef(manifest.table), 'verification read-back', fitted.memoryMb) : err;
+    });
   } finally {
     duck.close();
     if (dir) await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDuckSession, writeParquetFilesFromCsv, type DuckSession, type ParquetWriteOptions } from '../../src/duckdb/index.js';
 import { createPipeWriter } from '../../src/pipeline/named-pipe.js';
+import type { CorrenteError } from '../../src/shared/errors.js';
 import type { TableSchema } from '../../src/shared/table-schema.js';
 
 const schema: TableSchema = {
@@ -112,10 +113,22 @@ describe('a named pipe into a DuckDB conversion', () => {
   });
 
   it('a work directory that cannot hold a named pipe is one clear configuration error', async () => {
-    await expect(createPipeWriter(join(dir, 'missing', 'rows.csv'))).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
-      message: expect.stringMatching(/^Cannot create a named pipe in .*missing: mkfifo: .*No such file or directory/),
-      hint: expect.stringContaining('export.workDir'),
-    });
+    const err = await createPipeWriter(join(dir, 'missing', 'rows.csv')).then(() => undefined, (e: unknown) => e as CorrenteError);
+    expect(err?.message).toMatch(/^Cannot create a named pipe in .*missing: mkfifo: .*No such file or directory/);
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID', hint: expect.stringContaining('export.workDir') });
+  });
+
+  it('a conversion that runs out of DuckDB memory says which setting to raise', async () => {
+    const small = await openDuckSession({ memoryMb: 16, threads: 1 });
+    try {
+      const csv = join(dir, 'wide.csv');
+      await writeFile(csv, Array.from({ length: 20_000 }, (_, i) => `${i},1.00,"${'w'.repeat(2000)}${i}"\n`).join(''));
+      const failed = writeParquetFilesFromCsv(small, schema, csv, { dir: join(dir, 'out'), fileSizeBytes: 64 << 20 }, { ...opts, rowGroupRows: 122_880 }, { diagnosisCsv: async () => csv });
+      const err = await failed.then(() => undefined, (e: unknown) => e as CorrenteError);
+      expect(err?.message).toMatch(/^core\.t: the conversion to Parquet ran out of DuckDB's memory limit \(export\.duckdbMemoryMb\): .*Out of Memory.*\. Nothing was published$/);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', retryable: false, hint: expect.stringContaining('Raise export.duckdbMemoryMb') });
+    } finally {
+      small.close();
+    }
   });
 });
