@@ -2,9 +2,9 @@
  * `corrente sql "<query>"`: runs DuckDB over the current run of every published table,
  * each a view named by layer: `bronze."core.fact_demand_daily"`, or `bronze.fact_demand_daily`
  * when the name is unique in the layer. On S3 the files of the tables the query names are
- * downloaded into a local cache kept per run id.
+ * downloaded into a local cache kept per run id, bounded like the API's (`api.cacheMb`).
  */
-import { defaultCacheDir, openLakeQuery, type LayerTable } from '../../src/pipeline/index.js';
+import { currentTablesByLayer, defaultCacheDir, openLakeQuery, trimCache, type LayerTable } from '../../src/pipeline/index.js';
 import { createObjectStore } from '../../src/storage/index.js';
 import { CorrenteError, coerceError, isCorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
@@ -24,9 +24,10 @@ function mentionedIn(query: string): (t: LayerTable) => boolean {
 export async function sqlCommand(ctx: CliContext, query: string, flags: SqlFlags): Promise<number> {
   if (flags.json && flags.csv) throw new CorrenteError('CONFIG_INVALID', 'Choose one output format', { hint: 'Pass either --json or --csv' });
   const store = createObjectStore(ctx.config.storage);
+  const cacheDir = defaultCacheDir(ctx.config.export.workDir);
   try {
     const { session, tables } = await openLakeQuery(store, ctx.config.storage.buckets, {
-      cacheDir: defaultCacheDir(ctx.config.export.workDir),
+      cacheDir,
       ...(store.kind === 's3' ? { include: mentionedIn(query) } : {}),
     });
     try {
@@ -42,13 +43,24 @@ export async function sqlCommand(ctx: CliContext, query: string, flags: SqlFlags
         });
       });
       process.stdout.write(flags.json ? renderJson(result) : flags.csv ? renderCsv(result) : renderTable(result));
-      return 0;
     } finally {
       session.close();
     }
+    if (store.kind === 's3') await trimCache(cacheDir, ctx.config.api.cacheMb * 1024 * 1024, await currentRunIds(store, ctx.config.storage.buckets));
+    return 0;
   } finally {
     await store.close();
   }
+}
+
+/** Run ids the cache must keep: every table's current run and its increments, read or not by this query. */
+async function currentRunIds(store: Parameters<typeof currentTablesByLayer>[0], buckets: Parameters<typeof currentTablesByLayer>[1]): Promise<Set<string>> {
+  const keep = new Set<string>();
+  for (const t of await currentTablesByLayer(store, buckets)) {
+    keep.add(t.pointer.runId);
+    for (const inc of t.pointer.increments ?? []) keep.add(inc.runId);
+  }
+  return keep;
 }
 
 type Result = { columns: string[]; rows: unknown[][] };

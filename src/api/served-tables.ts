@@ -5,10 +5,10 @@
  * files even after a newer one is published (until gc removes it). A table with
  * increments is served as its merged state, written once per increment into the cache.
  */
-import { mkdir, stat, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { manifestKey, readManifest, runPrefix, type CurrentPointer, type Manifest } from '../lake/index.js';
-import { currentTablesByLayer, incrementManifests, localFilesOf, readTableState, stateManifest, writeMergedParquet, type Layer, type LayerTable } from '../pipeline/index.js';
+import { currentTablesByLayer, incrementManifests, localFilesOf, readTableState, stateManifest, trimCache, writeMergedParquet, type Layer, type LayerTable } from '../pipeline/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ServedColumn } from './table-query.js';
@@ -135,7 +135,7 @@ export class ServedTables {
     const remote = manifest.files.length > 0 && this.#opts.store.localPath(this.#opts.buckets[layer], manifest.files[0]!.key) === undefined;
     if ((remote || state) && Date.now() - this.#trimmedAt > 30_000) {
       this.#trimmedAt = Date.now();
-      await this.#trimCache(new Set((await this.list()).map((t) => t.manifest.runId)).add(manifest.runId));
+      await trimCache(this.#opts.cacheDir, this.#opts.cacheBytes, new Set((await this.list()).map((t) => t.manifest.runId)).add(manifest.runId));
     }
     return paths;
   }
@@ -155,18 +155,6 @@ export class ServedTables {
     });
     return state.file;
   }
-
-  /** Removes the least recently used run folders of the cache beyond its bound, never a current one. */
-  async #trimCache(keep: ReadonlySet<string>): Promise<void> {
-    const runs = await runFolders(this.#opts.cacheDir);
-    let total = runs.reduce((n, r) => n + r.bytes, 0);
-    for (const r of runs.sort((a, b) => a.usedAt - b.usedAt)) {
-      if (total <= this.#opts.cacheBytes) break;
-      if (keep.has(r.runId)) continue;
-      await rm(r.path, { recursive: true, force: true });
-      total -= r.bytes;
-    }
-  }
 }
 
 function served(t: LayerTable, manifest: Manifest, all: readonly LayerTable[]): ServedTable {
@@ -183,31 +171,4 @@ function served(t: LayerTable, manifest: Manifest, all: readonly LayerTable[]): 
 /** The columns of a run, as the query builder takes them. */
 export function servedColumns(manifest: Manifest): ServedColumn[] {
   return manifest.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }));
-}
-
-/** `run-<id>` folders under the cache (any depth), with their size and last access. */
-async function runFolders(root: string): Promise<{ path: string; runId: string; bytes: number; usedAt: number }[]> {
-  const out: { path: string; runId: string; bytes: number; usedAt: number }[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const path = join(dir, e.name);
-      if (e.name.startsWith('run-')) {
-        let bytes = 0;
-        let usedAt = 0;
-        for (const f of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-          if (!f.isFile()) continue;
-          const s = await stat(join(path, f.name)).catch(() => undefined);
-          bytes += s?.size ?? 0;
-          usedAt = Math.max(usedAt, s?.atimeMs ?? 0, s?.mtimeMs ?? 0);
-        }
-        out.push({ path, runId: e.name.slice(4), bytes, usedAt });
-      } else if (depth < 4) {
-        await walk(path, depth + 1);
-      }
-    }
-  };
-  await walk(root, 0);
-  return out;
 }

@@ -28,6 +28,7 @@ export {
 export { normaliseType, quarantineTableRef, runModel, type ModelOutcome, type RunModelRequest, type TestOutcome, type TransformDeps } from './transform-model.js';
 export { currentRun, currentSourceRun, localFilesOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 export { queryCurrent } from './query-current.js';
+export { trimCache } from './cached-files.js';
 export { incrementManifests, readTableState, stateManifest, writeMergedParquet } from './lake-state.js';
 export { checkDuckdb, checkPostgres, checkStorage, type CheckResult, type CheckStatus } from './doctor-checks.js';
 export { commandLogOf, runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';

@@ -2,8 +2,9 @@
  * Querying the current lake by table name: the local `catalog.duckdb` refreshed on every
  * publish, `corrente sql` (local and S3, exact values in --json/--csv) and `corrente path`.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -152,5 +153,58 @@ describe('corrente sql over S3', () => {
     const again = await runCli(['sql', 'SELECT count(*) AS n FROM bronze.items', '--json'], env, { cwd: sandbox.cwd });
     expect(JSON.parse(again.stdout)).toEqual([{ n: '3' }]);
     expect(gets()).toBe(before);
+  });
+
+});
+
+describe('corrente sql over S3: the cache bound', () => {
+  let s3: S3TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    const config = loadConfig({ env: {}, file: undefined, overrides: { storage: { kind: 's3', s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey } } } });
+    const remote = createObjectStore(config.storage);
+    try {
+      // The current run of `items`, whichever it is, copied into the bucket.
+      await remote.ensureBucket('bronze');
+      const table = { schema: db.schema, name: 'items' };
+      const pointer = JSON.parse(await readFile(lake.store.localPath('bronze', currentKey(table))!, 'utf8')) as { runId: string; files: string[] };
+      for (const key of pointer.files) await remote.putFile('bronze', key, lake.store.localPath('bronze', key)!);
+      await remote.putBytes('bronze', manifestKey(table, pointer.runId), await readFile(lake.store.localPath('bronze', manifestKey(table, pointer.runId))!));
+      await remote.putBytes('bronze', currentKey(table), JSON.stringify(pointer));
+    } finally {
+      await remote.close();
+    }
+  });
+
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it('keeps its cache within api.cacheMb: least recently used old runs go, the current run stays', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'corrente-sqlcache-'));
+    try {
+      await writeFile(join(work, 'corrente.yaml'), `export:\n  workDir: ${JSON.stringify(work)}\napi:\n  cacheMb: 1\n`);
+      const table = { schema: db.schema, name: 'items' };
+      const current = (JSON.parse(await readFile(lake.store.localPath('bronze', currentKey(table))!, 'utf8')) as { files: string[] }).files[0]!;
+      const runFolder = (id: string): string => join(work, 'corrente-cache', 'bronze', ...dirname(current).split('/').slice(0, -1), `run-${id}`);
+      // Two runs no longer current: a big one used long ago, a small one used later.
+      await mkdir(runFolder('old-big'), { recursive: true });
+      await writeFile(join(runFolder('old-big'), 'part-00000.parquet'), Buffer.alloc(2 * 1024 * 1024));
+      await utimes(join(runFolder('old-big'), 'part-00000.parquet'), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      await mkdir(runFolder('old-small'), { recursive: true });
+      await writeFile(join(runFolder('old-small'), 'part-00000.parquet'), Buffer.alloc(1024));
+
+      const env = { ...sandbox.env, MINIO_ENDPOINT: s3.endpoint, MINIO_ACCESS_KEY: s3.accessKey, MINIO_SECRET_KEY: s3.secretKey };
+      const r = await runCli(['sql', 'SELECT count(*) AS n FROM bronze.items', '--json'], env, { cwd: work });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([{ n: '3' }]);
+      const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+      expect(await exists(runFolder('old-big'))).toBe(false);
+      expect(await exists(runFolder('old-small'))).toBe(true);
+      expect(await exists(join(work, 'corrente-cache', 'bronze', ...current.split('/')))).toBe(true);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
