@@ -1,7 +1,7 @@
 export { openDuckSession, type DuckSession, type DuckSessionOptions } from './duckdb-session.js';
 export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type ParquetWriteOptions, type WrittenParquet } from './csv-to-parquet.js';
 export { buildParquetFingerprintSql, fingerprintParquet, fingerprintRelation } from './parquet-fingerprint.js';
-export { applyScanBudget, fitScanBudget, type ScanBudget } from './scan-budget.js';
+export { applyScanBudget, fitScanBudget, setScanBudget, type ScanBudget } from './scan-budget.js';
 export { isOutOfMemory, outOfMemoryError } from './out-of-memory.js';
 export { buildParquetToPgCsvSql, pgTextExpr, writePgCsvFromParquet, writePgCsvFromRelation } from './parquet-to-pg-csv.js';
 export { logicalTypeOfDuck, pgTypeOfLogical, storedDuckType } from './duck-types.js';

@@ -37,9 +37,12 @@ export async function applyScanBudget(session: DuckSession, files: readonly stri
   const list = files.map(quoteLiteral).join(', ');
   const [row] = await session.rows(`SELECT coalesce(max(row_group_bytes), 0)::BIGINT AS b FROM parquet_metadata([${list}])`, signal);
   const fitted = fitScanBudget(Number(row?.b ?? 0), budget);
-  if (fitted.threads !== budget.threads || fitted.memoryMb !== budget.memoryMb) {
-    await session.run(`SET threads = ${fitted.threads}`, signal);
-    await session.run(`SET memory_limit = '${fitted.memoryMb}MB'`, signal);
-  }
+  if (fitted.threads !== budget.threads || fitted.memoryMb !== budget.memoryMb) await setScanBudget(session, fitted, signal);
   return fitted;
+}
+
+/** Sets the session's threads and memory limit. */
+export async function setScanBudget(session: DuckSession, budget: ScanBudget, signal?: AbortSignal): Promise<void> {
+  await session.run(`SET threads = ${budget.threads}`, signal);
+  await session.run(`SET memory_limit = '${budget.memoryMb}MB'`, signal);
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
-import { applyScanBudget, fingerprintParquet, isOutOfMemory, memoryNeededMb, openDuckSession, outOfMemoryError } from '../duckdb/index.js';
+import { applyScanBudget, fingerprintParquet, isOutOfMemory, memoryNeededMb, openDuckSession, outOfMemoryError, setScanBudget } from '../duckdb/index.js';
 import { advanceWatermark, publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
@@ -61,8 +61,15 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
       paths.push(dest);
     }
     const fitted = await applyScanBudget(duck, paths, budget, signal);
-    return await fingerprintParquet(duck, schemaOfManifest(manifest), paths, signal, { textChecksum: manifest.textChecksum }).catch((err: unknown) => {
-      throw isOutOfMemory(err) ? outOfMemoryError(err, formatTableRef(manifest.table), 'verification read-back', fitted.memoryMb) : err;
+    const fingerprint = (): Promise<TableFingerprint> => fingerprintParquet(duck, schemaOfManifest(manifest), paths, signal, { textChecksum: manifest.textChecksum });
+    return await fingerprint().catch(async (err: unknown) => {
+      if (!isOutOfMemory(err)) throw err;
+      // The row-group estimate is a heuristic: once more on one thread with twice the memory.
+      const retry = { threads: 1, memoryMb: 2 * fitted.memoryMb };
+      await setScanBudget(duck, retry, signal);
+      return await fingerprint().catch((again: unknown) => {
+        throw isOutOfMemory(again) ? outOfMemoryError(again, formatTableRef(manifest.table), 'verification read-back', retry.memoryMb) : again;
+      });
     });
   } finally {
     duck.close();
