@@ -1,6 +1,7 @@
 /**
- * The tables the API serves: the current published run of every table and model, re-read
- * at most every `refreshMs` so a new publish is picked up without a restart. A request
+ * The tables the API serves: the current published run of every table and model, its
+ * pointer re-read at most every `refreshMs` so a new publish is picked up without a
+ * restart (a manifest only when the pointer names another run). A request
  * that pages through a table names its run in the cursor and keeps reading that run's
  * files even after a newer one is published (until gc removes it). A table with
  * increments is served as its merged state, written once per increment into the cache.
@@ -47,6 +48,8 @@ export class ServedTables {
   readonly #opts: ServedTablesOptions;
   #cached?: { at: number; tables: Promise<ServedTable[]> };
   #trimmedAt = 0;
+  /** The current runs' manifests by bucket and key, from the previous read of the pointers. */
+  #manifests = new Map<string, Manifest>();
   /** Merged states served (by their latest increment's run id): the chain to merge, and the merge being written. */
   readonly #states = new Map<string, ServedState>();
 
@@ -71,10 +74,16 @@ export class ServedTables {
   async #read(): Promise<ServedTable[]> {
     const current = await currentTablesByLayer(this.#opts.store, this.#opts.buckets);
     const out: ServedTable[] = [];
+    const manifests = new Map<string, Manifest>();
     for (const t of current) {
-      const manifest = await readManifest(this.#opts.store, t.bucket, t.pointer.manifestKey);
-      if (manifest) out.push(served(t, await this.#stateOf(t, manifest), current));
+      // A run's manifest never changes: only a pointer naming another run needs a read.
+      const key = `${t.bucket}/${t.pointer.manifestKey}`;
+      const manifest = this.#manifests.get(key) ?? (await readManifest(this.#opts.store, t.bucket, t.pointer.manifestKey));
+      if (!manifest) continue;
+      manifests.set(key, manifest);
+      out.push(served(t, await this.#stateOf(t, manifest), current));
     }
+    this.#manifests = manifests;
     return out;
   }
 
