@@ -202,8 +202,12 @@ export const configSchema = z.strictObject({
       refreshMs: z.number().int().min(0).default(1000),
       /** DuckDB memory budget for queries, MB. */
       memoryMb: positiveInt.default(512),
-      /** DuckDB threads for queries. */
-      threads: positiveInt.default(2),
+      /**
+       * DuckDB threads for queries. One: requests come concurrently (`connections`), and
+       * each small query on its own thread costs less CPU than queries sharing a second
+       * worker (bench/README.md, "The API"); raise it for large downloads on more cores.
+       */
+      threads: positiveInt.default(1),
       /** Queries run at once; more wait. */
       connections: positiveInt.default(4),
       /** Where files of an S3 lake are cached by run id; defaults to `<tmp>/corrente-cache`. */
