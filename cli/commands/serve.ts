@@ -2,7 +2,7 @@
  * `corrente serve`: the HTTP backend on port 5000 (data over the current gold runs,
  * health, metrics, queue UI, dashboard) until SIGINT/SIGTERM.
  */
-import { queueRuntime } from '../../queues/index.js';
+import { queueRuntime, type CorrenteQueues } from '../../queues/index.js';
 import { createApiServer, type ApiQueues } from '../../src/api/index.js';
 import { planTransform } from '../../src/pipeline/index.js';
 import { withRuntime, type Runtime } from '../../src/runtime/index.js';
@@ -10,6 +10,10 @@ import { renderMermaid } from '../../src/transform/index.js';
 import type { CliContext } from '../cli-context.js';
 import { runResultJson } from '../run-result-json.js';
 
+/** Every shared queue a worker serves, for the queue UI and the job-count metrics. */
+function servedQueues(queues: CorrenteQueues) {
+  return [queues.export, queues.verify, queues.schedule, queues.pipeline, queues.transform];
+}
 
 /** The queue side for the API, opened lazily: a Redis outage makes /health 503, not the server fail. */
 function apiQueues(runtime: Runtime): ApiQueues {
@@ -17,14 +21,10 @@ function apiQueues(runtime: Runtime): ApiQueues {
   return {
     ping: async () => void (await (await q.redis()).ping()),
     jobCounts: async () => {
-      const queues = await q.queues();
-      return Promise.all(
-        [queues.export, queues.verify, queues.schedule].map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts() })),
-      );
+      return Promise.all(servedQueues(await q.queues()).map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts() })));
     },
     bullQueues: async () => {
-      const queues = await q.queues();
-      return [queues.export, queues.verify, queues.schedule];
+      return servedQueues(await q.queues());
     },
     recentRuns: async (limit) => {
       const runs = await q.runs();
