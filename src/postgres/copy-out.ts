@@ -70,7 +70,9 @@ export class CopyMessageParser {
     private readonly emit: (batch: CopyBatch) => void,
     private readonly batchBytes = BATCH_BYTES,
   ) {
-    this.out = Buffer.allocUnsafe(batchBytes);
+    // Never from Node's shared pool (which small sizes use, and Node 24 more of them), so
+    // every batch buffer owns its memory and can be recycled.
+    this.out = Buffer.allocUnsafeSlow(batchBytes);
   }
 
   /** Consumes one piece of the stream; returns where the COPY ended, or undefined while it goes on. */
@@ -155,7 +157,7 @@ export class CopyMessageParser {
   private flush(endsRow: boolean): void {
     if (this.outLen === 0 && this.rows === 0) return;
     this.emit({ data: this.out.subarray(0, this.outLen), rows: this.rows, maxRowBytes: this.maxRow, endsRow, wide: this.wide });
-    this.out = this.free.pop() ?? Buffer.allocUnsafe(this.batchBytes);
+    this.out = this.free.pop() ?? Buffer.allocUnsafeSlow(this.batchBytes);
     this.outLen = 0;
     this.rows = 0;
     // A row continuing into the next batch still counts as starting in this one.
