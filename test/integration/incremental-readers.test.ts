@@ -210,7 +210,8 @@ describe.each(['local', 's3'] as const)('readers of an incrementally exported ta
     await expect(served.pinned(t, increments[0]!.runId)).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   }, 60_000);
 
-  it.runIf(kind === 'local')('the local catalog.duckdb views the merged rows', async () => {
+  // Local lake only (a file DuckDB opens, the CLI's LAKE_DIR): defined for that lake alone, not skipped.
+  if (kind === 'local') it('the local catalog.duckdb views the merged rows', async () => {
     const path = await refreshLocalCatalog(store, BUCKETS);
     expect(path).toBe(join((store as LocalDirStore).root, CATALOG_FILE));
     const duck = await openDuckSession({ path: path!, memoryMb: 128, threads: 1 });
@@ -222,7 +223,8 @@ describe.each(['local', 's3'] as const)('readers of an incrementally exported ta
     }
   }, 60_000);
 
-  it.runIf(kind === 'local')('the CLI: path says the files need merging, verify/sql/restore --json show the merged state', async () => {
+  // Local lake only (a file DuckDB opens, the CLI's LAKE_DIR): defined for that lake alone, not skipped.
+  if (kind === 'local') it('the CLI: path says the files need merging, verify/sql/restore --json show the merged state', async () => {
     const env = { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, LAKE_DIR: join(work, 'lake'), ...(process.env.NODE_OPTIONS ? { NODE_OPTIONS: process.env.NODE_OPTIONS } : {}) };
     const name = `${db.schema}.facts`;
     const text = await runCli(['path', name], env, { cwd: work });
