@@ -6,11 +6,12 @@
  * none of them can see the full run alone when increments exist.
  */
 import { rename, rm, stat } from 'node:fs/promises';
-import { duckType, latestRowsSql, memoryNeededMb, openDuckSession, parquetRelation, type StateLayer } from '../duckdb/index.js';
+import { duckType, latestRowsSql, openDuckSession, parquetRelation, type StateLayer } from '../duckdb/index.js';
 import { readManifest, type CurrentPointer, type Manifest } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import { formatTableRef, quoteLiteral } from '../shared/table-schema.js';
+import { readMemoryMb } from './read-memory.js';
 import { localStateOf, type InputDeps, type LakeInput } from './transform-inputs.js';
 import type { Layer } from './export-types.js';
 
@@ -106,8 +107,7 @@ export async function writeMergedParquet(input: LakeInput, columns: Manifest['co
   const existing = await stat(path).catch(() => undefined);
   if (existing) return existing.size;
   const temp = `${path}.${process.pid}.${Date.now()}.part`;
-  const widest = Math.max(0, ...input.manifest.files.map((f) => f.maxRowBytes ?? 0));
-  const duck = await openDuckSession({ memoryMb: Math.max(options.memoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: 1, ...(options.tempDir ? { tempDir: options.tempDir } : {}) });
+  const duck = await openDuckSession({ memoryMb: readMemoryMb(options.memoryMb, [input.manifest]), threads: 1, ...(options.tempDir ? { tempDir: options.tempDir } : {}) });
   try {
     await duck.run(`COPY (SELECT * FROM ${stateRelationSql(input, columns)}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION zstd)`, signal);
     await rename(temp, path);

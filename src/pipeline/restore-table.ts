@@ -18,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
-import { fingerprintRelation, memoryNeededMb, openDuckSession, writePgCsvFromParquet, writePgCsvFromRelation } from '../duckdb/index.js';
+import { fingerprintRelation, openDuckSession, writePgCsvFromParquet, writePgCsvFromRelation } from '../duckdb/index.js';
 import { MANIFEST_FILE, manifestKey, placeOfKey, readCurrentPointer, readManifest, runPrefix, schemaOfManifest, tablePrefix, type CurrentPointer, type Manifest } from '../lake/index.js';
 import {
   addPrimaryKeySql,
@@ -44,6 +44,7 @@ import { formatTableRef, type TableRef, type TableSchema } from '../shared/table
 import { compareFingerprints } from './compare-fingerprints.js';
 import { sha256File } from './file-hash.js';
 import { incrementManifests, pointerUpTo, stateRelationSql } from './lake-state.js';
+import { readMemoryMb } from './read-memory.js';
 import { localStateOf, type LakeInput } from './transform-inputs.js';
 import { currentManifest } from './verify-published.js';
 
@@ -287,8 +288,7 @@ async function loadRows(
   req: RestoreRequest,
   where: string,
 ): Promise<number> {
-  const widest = Math.max(0, ...manifest.files.map((f) => f.maxRowBytes ?? 0));
-  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: req.threads ?? 1, tempDir: work });
+  const duck = await openDuckSession({ memoryMb: readMemoryMb(deps.config.duckdbMemoryMb, [manifest]), threads: req.threads ?? 1, tempDir: work });
   const convert = async (i: number): Promise<string> => {
     const f = manifest.files[i]!;
     let parquet = deps.store.localPath(manifest.bucket, f.key);
@@ -309,19 +309,31 @@ async function loadRows(
       next = i + 1 < manifest.files.length ? convert(i + 1) : undefined;
       next?.catch(() => {});
       try {
-        for await (const chunk of createReadStream(csv, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+        yield* fileBytes(csv);
       } finally {
         await rm(csv, { force: true });
       }
     }
   }
   try {
-    return await copyIn(client, copyInSql(staged, schema.columns.map((c) => c.name)), csvBytes(), req.signal);
+    return await copyCsvIn(client, staged, schema, csvBytes(), req, where);
+  } finally {
+    duck.close();
+  }
+}
+
+/** A file's bytes, 1 MB at a time. */
+async function* fileBytes(path: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+}
+
+/** Streams CSV into `staged` with one COPY; a Postgres failure becomes one mapped error. */
+async function copyCsvIn(client: PgClient, staged: TableRef, schema: TableSchema, csv: AsyncIterable<Buffer>, req: RestoreRequest, where: string): Promise<number> {
+  try {
+    return await copyIn(client, copyInSql(staged, schema.columns.map((c) => c.name)), csv, req.signal);
   } catch (err) {
     if (isCorrenteError(err)) throw err;
     throw mapPgError(err, where, { table: formatTableRef(staged) });
-  } finally {
-    duck.close();
   }
 }
 
@@ -380,8 +392,7 @@ async function loadMergedRows(
   req: RestoreRequest,
   where: string,
 ): Promise<{ copied: number; expected: TableFingerprint }> {
-  const widest = Math.max(0, ...input.manifest.files.map((f) => f.maxRowBytes ?? 0), ...latest.files.map((f) => f.maxRowBytes ?? 0));
-  const memoryMb = Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest }));
+  const memoryMb = readMemoryMb(deps.config.duckdbMemoryMb, [input.manifest, latest]);
   const relation = stateRelationSql(input, latest.columns);
   const csv = join(work, 'merged.csv');
   const duck = await openDuckSession({ memoryMb, threads: req.threads ?? 1, tempDir: work });
@@ -390,12 +401,7 @@ async function loadMergedRows(
     await writePgCsvFromRelation(duck, schema, relation, csv, req.signal);
     expected = fingerprintRelation(duck, schema, relation, req.signal, { textChecksum: latest.textChecksum });
     expected.catch(() => {});
-    async function* csvBytes(): AsyncGenerator<Buffer> {
-      for await (const chunk of createReadStream(csv, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
-    }
-    const copied = await copyIn(client, copyInSql(staged, schema.columns.map((c) => c.name)), csvBytes(), req.signal).catch((err: unknown) => {
-      throw isCorrenteError(err) ? err : mapPgError(err, where, { table: formatTableRef(staged) });
-    });
+    const copied = await copyCsvIn(client, staged, schema, fileBytes(csv), req, where);
     return { copied, expected: await expected };
   } finally {
     await expected?.catch(() => {});

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
-import { fingerprintParquet, fingerprintRelation, memoryNeededMb, openDuckSession } from '../duckdb/index.js';
+import { fingerprintParquet, fingerprintRelation, openDuckSession } from '../duckdb/index.js';
 import { readCurrentPointer, readManifest, schemaOfManifest, type Manifest } from '../lake/index.js';
 import { buildFingerprintSql, describeTarget, mapPgError, openReadSession, readFingerprintRow, type PgPool } from '../postgres/index.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -20,6 +20,7 @@ import type { TableFingerprint } from '../shared/fingerprint.js';
 import { formatTableRef, type TableRef } from '../shared/table-schema.js';
 import { compareFingerprints } from './compare-fingerprints.js';
 import { incrementManifests, stateRelationSql } from './lake-state.js';
+import { readMemoryMb } from './read-memory.js';
 import { localStateOf } from './transform-inputs.js';
 import { fingerprintRunFiles } from './verify-run.js';
 
@@ -99,8 +100,7 @@ async function mergedFingerprints(
   const increments = await incrementManifests(deps.store, bucket, pointer, signal);
   const latest = increments.at(-1)!;
   const work = await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-'));
-  const widest = Math.max(0, ...[manifest, ...increments].flatMap((m) => m.files.map((f) => f.maxRowBytes ?? 0)));
-  const duck = await openDuckSession({ memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.verifyThreads, tempDir: work });
+  const duck = await openDuckSession({ memoryMb: readMemoryMb(deps.config.duckdbMemoryMb, [manifest, ...increments]), threads: deps.config.verifyThreads, tempDir: work });
   try {
     const buckets = { bronze: bucket, silver: bucket, gold: bucket };
     const input = await localStateOf({ store: deps.store, buckets, cacheDir: work }, { layer: 'bronze', manifest, pointer }, signal);

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
-import { applyScanBudget, fingerprintParquet, isOutOfMemory, memoryNeededMb, openDuckSession, outOfMemoryError, setScanBudget } from '../duckdb/index.js';
+import { applyScanBudget, fingerprintParquet, isOutOfMemory, openDuckSession, outOfMemoryError, setScanBudget } from '../duckdb/index.js';
 import { advanceWatermark, publishManifest, readManifest, schemaOfManifest, stagedKey, type Manifest, type PublishResult } from '../lake/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { CorrenteError } from '../shared/errors.js';
@@ -16,6 +16,7 @@ import { noopLogger, type Logger } from '../shared/logger.js';
 import { formatTableRef, type TableRef } from '../shared/table-schema.js';
 import { compareFingerprints } from './compare-fingerprints.js';
 import { refreshLocalCatalogQuietly, type LayerBuckets } from './lake-catalog.js';
+import { readMemoryMb } from './read-memory.js';
 
 export interface VerifyDeps {
   store: ObjectStore;
@@ -45,8 +46,7 @@ export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, 
   const local = manifest.files.map((f) => deps.store.localPath(manifest.bucket, f.key));
   const needsDownload = local.some((p) => p === undefined);
   const dir = needsDownload ? await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-')) : undefined;
-  const widest = Math.max(0, ...manifest.files.map((f) => f.maxRowBytes ?? 0));
-  const budget = { memoryMb: Math.max(deps.config.duckdbMemoryMb, memoryNeededMb({ maxLineBytes: widest })), threads: deps.config.verifyThreads };
+  const budget = { memoryMb: readMemoryMb(deps.config.duckdbMemoryMb, [manifest]), threads: deps.config.verifyThreads };
   const duck = await openDuckSession(budget);
   try {
     const paths: string[] = [];
