@@ -234,6 +234,21 @@ async function enqueueAndWaitForCopy(env: Env, sb: Sandbox, runId: string, timeo
 }
 
 /**
+ * Waits for the run to end under `worker` (started to take over after the fault) and requires
+ * it published, complete; fills the row's outcome and time to recover (from `since`).
+ */
+async function expectPublishedBy(worker: SpawnedWorker, sb: Sandbox, lake: LakeAccess, row: FaultRow, runId: string, since: number, timeoutMs: number, outcome: (st: TableStatus) => string): Promise<PublishedView> {
+  const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], timeoutMs, worker);
+  row.outcome = st.state === 'published' ? outcome(st) : `failed (${st.error?.code})`;
+  expect(st.state, JSON.stringify(st.error)).toBe('published');
+  row.recovered = 'yes';
+  row.recoverSeconds = secondsSince(since);
+  const view = await inspectPublished(lake, schema);
+  expectComplete(view, row, runId);
+  return view;
+}
+
+/**
  * SIGTERMs the worker, notes when it exited and the run's state then, and expects a clean
  * exit (code 0) within the shutdown grace plus 10 s of margin.
  */
@@ -482,12 +497,7 @@ describe('fault injection', () => {
       expect(midView.problems).toEqual([]);
       if (midView.pointerBytes) expectComplete(midView, row, runId);
       next = spawnWorker(sb.env, sb.cwd);
-      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 150_000, next);
-      row.outcome = st.state === 'published' ? `published (${mid?.state === 'verifying' ? 'export finished in grace; verify by the new worker' : 'job retried by the new worker'})` : `failed (${st.error?.code})`;
-      expect(st.state, JSON.stringify(st.error)).toBe('published');
-      row.recovered = 'yes';
-      row.recoverSeconds = secondsSince(tSig);
-      expectComplete(await inspectPublished(lake, schema), row, runId);
+      await expectPublishedBy(next, sb, lake, row, runId, tSig, 150_000, () => `published (${mid?.state === 'verifying' ? 'export finished in grace; verify by the new worker' : 'job retried by the new worker'})`);
     } finally {
       await stopWorker(worker);
       await stopWorker(next);
@@ -515,12 +525,7 @@ describe('fault injection', () => {
       else expect(midView.pointerBytes).toBeUndefined();
       proxy.pass();
       next = spawnWorker(sb.env, sb.cwd);
-      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 150_000, next);
-      row.outcome = st.state === 'published' ? `published (aborted at grace end, retried by the new worker; attempts ${st.attempts ?? '?'})` : `failed (${st.error?.code})`;
-      expect(st.state, JSON.stringify(st.error)).toBe('published');
-      row.recovered = 'yes';
-      row.recoverSeconds = secondsSince(tSig);
-      expectComplete(await inspectPublished(lake, schema), row, runId);
+      await expectPublishedBy(next, sb, lake, row, runId, tSig, 150_000, (st) => `published (aborted at grace end, retried by the new worker; attempts ${st.attempts ?? '?'})`);
     } finally {
       await stopWorker(worker);
       await stopWorker(next);
@@ -588,15 +593,9 @@ describe('fault injection', () => {
       expect(midView.pointerBytes, 'nothing published by the killed attempt').toBeUndefined();
       note(row, `${leftovers.length} object(s) of the killed attempt in the lake`);
       next = spawnWorker(sb.env, sb.cwd);
-      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 240_000, next);
-      row.outcome = st.state === 'published' ? 'published by the new worker (stalled job recovered)' : `failed (${st.error?.code})`;
-      expect(st.state, JSON.stringify(st.error)).toBe('published');
-      row.recovered = 'yes';
-      row.recoverSeconds = secondsSince(tKill);
-      const view = await inspectPublished(lake, schema);
       // Same run id, same keys: every file _current.json names must be the new attempt's
       // (sha256 equal to the manifest's), which inspectPublished checks.
-      expectComplete(view, row, runId);
+      const view = await expectPublishedBy(next, sb, lake, row, runId, tKill, 240_000, () => 'published by the new worker (stalled job recovered)');
       note(row, `${view.orphans.length} unreferenced object(s) left under run prefixes`);
     } finally {
       await stopWorker(worker);
@@ -632,12 +631,7 @@ describe('fault injection', () => {
       note(row, `killed with ${(await readdir(rolled).catch(() => [])).length} file(s) in the conversion's output`);
       expect((await inspectPublished(lake, schema)).pointerBytes, 'nothing published by the killed attempt').toBeUndefined();
       next = spawnWorker(sb.env, sb.cwd);
-      const st = await waitForState(sb.env, schema, runId, ['published', 'failed'], 240_000, next);
-      row.outcome = st.state === 'published' ? 'published by the new worker' : `failed (${st.error?.code})`;
-      expect(st.state, JSON.stringify(st.error)).toBe('published');
-      row.recovered = 'yes';
-      row.recoverSeconds = secondsSince(tKill);
-      expectComplete(await inspectPublished(lake, schema), row, runId);
+      await expectPublishedBy(next, sb, lake, row, runId, tKill, 240_000, () => 'published by the new worker');
     } finally {
       await stopWorker(worker);
       await stopWorker(next);
