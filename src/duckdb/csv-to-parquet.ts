@@ -7,6 +7,7 @@ import { CorrenteError, coerceError } from '../shared/errors.js';
 import { describeLogicalType, formatTableRef, listDims, listTravelsAsJsonValues, quoteIdent, quoteLiteral, type ColumnSpec, type ListType, type LogicalType, type ScalarType, type TableSchema } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
 import { isOutOfMemory, outOfMemoryError } from './out-of-memory.js';
+import { inPartOrder, writtenFileOf, type WrittenParquet } from './written-files.js';
 
 export interface ParquetWriteOptions {
   compression: 'zstd' | 'snappy';
@@ -27,13 +28,6 @@ export interface ParquetWriteOptions {
 
 /** Where a conversion writes: one file, or files rolled over at a size into a directory. */
 export type ParquetTarget = { file: string } | { dir: string; fileSizeBytes: number };
-
-/** One Parquet file written, with DuckDB's own counts. */
-export interface WrittenParquet {
-  path: string;
-  rows: number;
-  bytes: number;
-}
 
 /** DuckDB type a logical type is stored as. */
 export function duckType(t: LogicalType): string {
@@ -223,11 +217,7 @@ export async function writeParquetFilesFromCsv(
   opts: ParquetWriteOptions,
   options: { signal?: AbortSignal | undefined; diagnosisCsv: () => Promise<string | undefined> },
 ): Promise<WrittenParquet[]> {
-  const rows = await convert(session, schema, csvPath, target, opts, options);
-  const index = (p: string): number => Number(/part-(\d+)\.parquet$/.exec(p)?.[1] ?? 0);
-  return rows
-    .map((r) => ({ path: String(r.filename), rows: Number(r.count), bytes: Number(r.file_size_bytes) }))
-    .sort((a, b) => index(a.path) - index(b.path));
+  return inPartOrder((await convert(session, schema, csvPath, target, opts, options)).map(writtenFileOf));
 }
 
 async function convert(

@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteIdent, quoteLiteral } from '../shared/table-schema.js';
 import type { DuckSession } from './duckdb-session.js';
+import { inPartOrder, writtenFileOf, type WrittenParquet } from './written-files.js';
 
 /** Writer settings, as exports use them. */
 export interface QueryParquetOptions {
@@ -19,10 +20,7 @@ export interface QueryParquetOptions {
 }
 
 /** One written file, with the writer's own counts. */
-export interface WrittenFile {
-  path: string;
-  rows: number;
-  bytes: number;
+export interface WrittenFile extends WrittenParquet {
   /** Nulls per column, as counted by the writer. */
   nulls: Record<string, number>;
 }
@@ -71,9 +69,7 @@ export async function writeQueryToParquet(
     signal,
   );
   const files = rows.map((r) => ({
-    path: String(r.filename),
-    rows: Number(r.count),
-    bytes: Number(r.file_size_bytes),
+    ...writtenFileOf(r),
     nulls: Object.fromEntries(columns.map((c) => [c, statValue(r.column_statistics, c, 'null_count')])),
   }));
   if (files.length === 0) {
@@ -83,8 +79,7 @@ export async function writeQueryToParquet(
     const names = await readdir(dir);
     if (names.includes('part-0.parquet')) return [{ path, rows: 0, bytes: 0, nulls: Object.fromEntries(columns.map((c) => [c, 0])) }];
   }
-  const index = (p: string): number => Number(/part-(\d+)\.parquet$/.exec(p)?.[1] ?? 0);
-  return files.sort((a, b) => index(a.path) - index(b.path));
+  return inPartOrder(files);
 }
 
 /**
