@@ -119,24 +119,32 @@ describe('corrente sql / path (local lake)', () => {
   });
 });
 
+/**
+ * An S3 server holding the current run of `items` (files, manifest, pointer), copied from
+ * the local lake as a worker writing to S3 would have left it.
+ */
+async function startS3ServerWithItems(): Promise<S3TestServer> {
+  const s3 = await startS3Server();
+  const config = loadConfig({ env: {}, file: undefined, overrides: { storage: { kind: 's3', s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey } } } });
+  const remote = createObjectStore(config.storage);
+  try {
+    await remote.ensureBucket('bronze');
+    const table = { schema: db.schema, name: 'items' };
+    const pointer = JSON.parse(await readFile(lake.store.localPath('bronze', currentKey(table))!, 'utf8')) as { runId: string; files: string[] };
+    for (const key of pointer.files) await remote.putFile('bronze', key, lake.store.localPath('bronze', key)!);
+    await remote.putBytes('bronze', manifestKey(table, pointer.runId), await readFile(lake.store.localPath('bronze', manifestKey(table, pointer.runId))!));
+    await remote.putBytes('bronze', currentKey(table), JSON.stringify(pointer));
+  } finally {
+    await remote.close();
+  }
+  return s3;
+}
+
 describe('corrente sql over S3', () => {
   let s3: S3TestServer;
 
   beforeAll(async () => {
-    s3 = await startS3Server();
-    const config = loadConfig({ env: {}, file: undefined, overrides: { storage: { kind: 's3', s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey } } } });
-    const remote = createObjectStore(config.storage);
-    try {
-      // Copy the current run of `items` into the bucket, as a worker writing to S3 would.
-      await remote.ensureBucket('bronze');
-      const table = { schema: db.schema, name: 'items' };
-      const pointer = JSON.parse(await readFile(lake.store.localPath('bronze', currentKey(table))!, 'utf8')) as { files: string[] };
-      for (const key of pointer.files) await remote.putFile('bronze', key, lake.store.localPath('bronze', key)!);
-      await remote.putBytes('bronze', manifestKey(table, 'q3'), await readFile(lake.store.localPath('bronze', manifestKey(table, 'q3'))!));
-      await remote.putBytes('bronze', currentKey(table), JSON.stringify(pointer));
-    } finally {
-      await remote.close();
-    }
+    s3 = await startS3ServerWithItems();
   });
 
   afterAll(async () => {
@@ -161,20 +169,7 @@ describe('corrente sql over S3: the cache bound', () => {
   let s3: S3TestServer;
 
   beforeAll(async () => {
-    s3 = await startS3Server();
-    const config = loadConfig({ env: {}, file: undefined, overrides: { storage: { kind: 's3', s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey } } } });
-    const remote = createObjectStore(config.storage);
-    try {
-      // The current run of `items`, whichever it is, copied into the bucket.
-      await remote.ensureBucket('bronze');
-      const table = { schema: db.schema, name: 'items' };
-      const pointer = JSON.parse(await readFile(lake.store.localPath('bronze', currentKey(table))!, 'utf8')) as { runId: string; files: string[] };
-      for (const key of pointer.files) await remote.putFile('bronze', key, lake.store.localPath('bronze', key)!);
-      await remote.putBytes('bronze', manifestKey(table, pointer.runId), await readFile(lake.store.localPath('bronze', manifestKey(table, pointer.runId))!));
-      await remote.putBytes('bronze', currentKey(table), JSON.stringify(pointer));
-    } finally {
-      await remote.close();
-    }
+    s3 = await startS3ServerWithItems();
   });
 
   afterAll(async () => {
