@@ -70,13 +70,21 @@ export async function createPipeWriter(path: string): Promise<PipeWriter> {
     }
   })();
   connected.catch(() => {});
-  const closedWith = (s: Socket): Promise<never> => new Promise((_, reject) => s.once('close', () => reject(failure ?? new Error(`pipe ${path} closed`))));
+  // One 'close' listener for the socket's life: a listener per waiting write would pile up
+  // (one per batch the reader was behind on) until the export ends.
+  const closed = connected.then((s) => new Promise<never>((_, reject) => s.once('close', () => reject(failure ?? new Error(`pipe ${path} closed`)))));
+  closed.catch(() => {});
   return {
     write: async (data) => {
       const s = await connected;
       if (failure) throw failure;
       if (s.write(data)) return;
-      await Promise.race([new Promise<void>((resolve) => s.once('drain', resolve)), closedWith(s)]);
+      let onDrain: (() => void) | undefined;
+      try {
+        await Promise.race([new Promise<void>((resolve) => s.once('drain', (onDrain = resolve))), closed]);
+      } finally {
+        s.off('drain', onDrain!);
+      }
     },
     end: async () => {
       const s = await connected;
