@@ -9,7 +9,7 @@
  * migrate process runs from there. The content hash goes into the JSON result.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, chmodSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 import { makeTempDir } from './temp.js';
@@ -53,9 +53,12 @@ export function snapshotDist(): CodeSnapshot {
     hash.update(relative(dir, f));
     hash.update(readFileSync(f));
   }
+  const cliPath = join(dir, 'dist', 'cli', 'main.js');
+  // Run as users run the `corrente` bin: through its `#!` line and the settings it sets.
+  chmodSync(cliPath, 0o755);
   return {
     dir,
-    cliPath: join(dir, 'dist', 'cli', 'main.js'),
+    cliPath,
     builtAt: statSync(main).mtime.toISOString(),
     hash: hash.digest('hex').slice(0, 16),
     files: files.length,

@@ -42,7 +42,7 @@ export async function runInlineMigrate(ctx: CorrenteContext, table: string, conf
     const env = correnteEnv({ databaseUrl: ctx.databaseUrl, prefix, lakeDir: join(tmp, 'lake'), configPath });
     const args = ['migrate', '-t', table, '--inline', '--wait', '--json'];
     const command = reproCommand(env, 'node', ['dist/cli/main.js', ...args]);
-    const migrate = startChild(`migrate --inline ${table}`, process.execPath, [ctx.cliPath, ...args], { env, cwd: tmp });
+    const migrate = startChild(`migrate --inline ${table}`, ctx.cliPath, args, { env, cwd: tmp });
     const exit = await migrate.exited;
     const result = readMigrateJson(migrate, exit, command);
     const t = result.tables.find((x) => x.table === table);

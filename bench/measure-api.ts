@@ -101,13 +101,13 @@ export async function measureApi(databaseUrl: string, cliPath: string, redis: Re
   const env = { DATABASE_URL: databaseUrl, LAKE_DIR: lake, CORRENTE_REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', MINIO_ENDPOINT: undefined, S3_ENDPOINT: undefined, AWS_ENDPOINT_URL: undefined };
   try {
     log('api: migrating the sample tables and building the gold models (not timed)');
-    await runChild('migrate (api input)', process.execPath, [cliPath, 'migrate', '--inline', '--wait', '--json'], { env, stdout: 'ignore', cwd: tmp });
+    await runChild('migrate (api input)', cliPath, ['migrate', '--inline', '--wait', '--json'], { env, stdout: 'ignore', cwd: tmp });
     // From the repository root: the shipped models are ./transforms there. The input is
     // not what is measured, so the models get room (at 5M rows the silver model outgrew
     // the default 256 MB on 2026-11-29).
     const transformConfig = join(tmp, 'transform.yaml');
     writeFileSync(transformConfig, 'transform:\n  memoryMb: 1024\n');
-    await runChild('transform (api input)', process.execPath, [cliPath, 'transform', '--inline', '+fact_demand_daily', '+demand_vs_forecast', '--json'], { env: { ...env, CORRENTE_CONFIG: transformConfig }, stdout: 'ignore', cwd: REPO_ROOT });
+    await runChild('transform (api input)', cliPath, ['transform', '--inline', '+fact_demand_daily', '+demand_vs_forecast', '--json'], { env: { ...env, CORRENTE_CONFIG: transformConfig }, stdout: 'ignore', cwd: REPO_ROOT });
 
     const fact = goldFiles(lake, 'fact_demand_daily');
     const mart = goldFiles(lake, 'demand_vs_forecast');
@@ -134,7 +134,7 @@ export async function measureApi(databaseUrl: string, cliPath: string, redis: Re
     }));
 
     const port = await freePort();
-    const server = startChild('corrente serve', process.execPath, [cliPath, 'serve', '--port', String(port)], { env, cwd: tmp, timeoutMs: 15 * 60_000 });
+    const server = startChild('corrente serve', cliPath, ['serve', '--port', String(port)], { env, cwd: tmp, timeoutMs: 15 * 60_000 });
     const base = `http://127.0.0.1:${port}`;
     let page: CostedLoad;
     let forecast: CostedLoad;

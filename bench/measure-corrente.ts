@@ -58,7 +58,7 @@ export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promi
   const workers: ChildHandle[] = [];
   try {
     for (let i = 0; i < opts.workers; i++) {
-      workers.push(startChild(`${opts.label} worker ${i + 1}`, process.execPath, [ctx.cliPath, 'worker'], { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS + 120_000 }));
+      workers.push(startChild(`${opts.label} worker ${i + 1}`, ctx.cliPath, ['worker'], { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS + 120_000 }));
     }
     let readySeconds: number;
     try {
@@ -70,13 +70,13 @@ export async function runCorrente(ctx: CorrenteContext, opts: RunOptions): Promi
     }
     log(`${opts.label}: ${opts.workers} worker(s) ready in ${readySeconds.toFixed(1)} s; migrating ${opts.tables.join(', ')}`);
 
-    const migrateArgs = [ctx.cliPath, 'migrate', '--tables', opts.tables.join(','), '--wait', '--json'];
-    const migrate = startChild(`${opts.label} migrate`, process.execPath, migrateArgs, { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS });
+    const migrateArgs = ['migrate', '--tables', opts.tables.join(','), '--wait', '--json'];
+    const migrate = startChild(`${opts.label} migrate`, ctx.cliPath, migrateArgs, { env, cwd: tmp, timeoutMs: MIGRATE_TIMEOUT_MS });
     const exit = await migrate.exited;
     // Peaks first, while the workers are still alive.
     for (const w of workers) w.rss.captureHighWaterMark();
     const workerRepro = reproCommand(env, 'node', ['dist/cli/main.js', 'worker']);
-    const repro = `${workerRepro} &  # then:\n${reproCommand(env, 'node', migrateArgs.map((a) => (a === ctx.cliPath ? 'dist/cli/main.js' : a)))}`;
+    const repro = `${workerRepro} &  # then:\n${reproCommand(env, 'node', ['dist/cli/main.js', ...migrateArgs])}`;
     const parsed = readMigrateJson(migrate, exit, repro, workers);
     return {
       runId: parsed.runId,

@@ -34,7 +34,7 @@ export async function measureRestore(databaseUrl: string, cliPath: string, redis
     runChild(name, 'psql', [databaseUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdout: 'ignore' });
   try {
     log('restore: exporting the fact table into a temp lake (not timed)');
-    await runChild('migrate (restore input)', process.execPath, [cliPath, 'migrate', '--tables', FACT_TABLE, '--inline', '--wait', '--json'], { env, stdout: 'ignore', cwd: tmp });
+    await runChild('migrate (restore input)', cliPath, ['migrate', '--tables', FACT_TABLE, '--inline', '--wait', '--json'], { env, stdout: 'ignore', cwd: tmp });
     await psql('create schema', `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.limit_copy (LIKE ${FACT_TABLE} INCLUDING ALL); CREATE TABLE ${schema}.limit_bare (LIKE ${FACT_TABLE})`);
     const csv = join(tmp, 'fact.csv');
     await psql('psql \\copy TO (restore input)', `\\copy ${FACT_TABLE} TO '${csv}' WITH (FORMAT csv)`);
@@ -43,7 +43,7 @@ export async function measureRestore(databaseUrl: string, cliPath: string, redis
     const limit = await psql('psql \\copy FROM', `\\copy ${schema}.limit_copy FROM '${csv}' WITH (FORMAT csv)`);
     const bare = await psql('psql \\copy FROM (no primary key)', `\\copy ${schema}.limit_bare FROM '${csv}' WITH (FORMAT csv)`);
     log(`restore: limit ${limit.exit.seconds.toFixed(2)} s (${bare.exit.seconds.toFixed(2)} s without the key); timed corrente restore`);
-    const restore = await runChild('corrente restore', process.execPath, [cliPath, 'restore', FACT_TABLE, '--into', databaseUrl, '--as', `${schema}.restored`, '--json'], { env, cwd: tmp });
+    const restore = await runChild('corrente restore', cliPath, ['restore', FACT_TABLE, '--into', databaseUrl, '--as', `${schema}.restored`, '--json'], { env, cwd: tmp });
     const out = JSON.parse(restore.handle.stdout) as RestoreJson;
     return [
       {

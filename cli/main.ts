@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
 /**
  * The `corrente` command line. The only place (with the worker entry point) that exits
  * the process: every failure becomes one line on stderr and a non-zero exit code.

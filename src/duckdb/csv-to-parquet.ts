@@ -135,11 +135,15 @@ function bufferSize(opts: ParquetWriteOptions): number {
  * Memory a conversion needs: the read buffer plus the widest row's values in flight
  * (measured with 1 thread: v1 converts a 200 MB line in 512 MB and fails in 448 MB; v2's
  * delta encoder holds one more copy: a 100 MB line fails in 400 MB and converts in 450,
- * a 200 MB line fails in 850 MB and converts in 964).
+ * a 200 MB line fails in 850 MB and converts in 964), or a whole row group of
+ * `rowGroupBytes` of CSV being encoded, whichever is more. Below that DuckDB does not fail
+ * but spills the row group to disk: 625k rows of 820 bytes (row groups of ~48 MB of CSV)
+ * spilled 30 MB at 160 MB, 4 MB at 192 and nothing at 224, and converted 20-30% slower
+ * at 136 MB than at 224.
  */
-export function memoryNeededMb(opts: Pick<ParquetWriteOptions, 'maxLineBytes' | 'parquetVersion'>): number {
+export function memoryNeededMb(opts: Pick<ParquetWriteOptions, 'maxLineBytes' | 'parquetVersion'>, rowGroupBytes = 0): number {
   const copies = opts.parquetVersion === 'v2' ? 4.5 : 3.5;
-  return Math.ceil((copies * Math.max(opts.maxLineBytes, 16 * MIB)) / MIB) + 64;
+  return Math.ceil(Math.max(copies * Math.max(opts.maxLineBytes, 16 * MIB), 3.5 * rowGroupBytes) / MIB) + 64;
 }
 
 /** `read_csv` of a chunk with the given column types (`c0`, `c1`, ...). */

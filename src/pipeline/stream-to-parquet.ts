@@ -28,6 +28,18 @@ const PIPE_READ_BUFFER_BYTES = 4 * MIB;
 /** Longest row the pipe carries: a COPY batch; longer rows take the file route. */
 const PIPE_MAX_ROW_BYTES = MIB;
 
+/** Largest row group, in bytes of CSV (see {@link rowGroupRowsFor}). */
+const MAX_ROW_GROUP_BYTES = 64 * MIB;
+
+/**
+ * Rows per row group for rows of `rowBytes` (CSV): `configured` (`export.rowGroupRows`),
+ * fewer when that would pass {@link MAX_ROW_GROUP_BYTES}, so that the memory a conversion
+ * needs to encode one row group stays bounded however wide the rows are.
+ */
+export function rowGroupRowsFor(rowBytes: number, configured: number): number {
+  return Math.max(1, Math.min(configured, Math.floor(MAX_ROW_GROUP_BYTES / Math.max(1, rowBytes))));
+}
+
 /**
  * The last rows written to the pipe, kept to name the row a failed conversion stopped at:
  * what DuckDB read cannot be read again from a pipe, and it fails within the buffer it is
@@ -88,11 +100,11 @@ export async function streamToParquet(
   const cfg = deps.config;
   const maxRowBytes = cfg.maxRowMb * MIB;
   const fileSizeBytes = Math.max(1, Math.round(cfg.fileTargetMb * MIB));
-  const writeOpts = (maxLineBytes: number, readBufferBytes?: number): ParquetWriteOptions => ({
+  const writeOpts = (maxLineBytes: number, readBufferBytes?: number, rowGroupRows = cfg.rowGroupRows): ParquetWriteOptions => ({
     compression: cfg.compression,
     compressionLevel: cfg.compressionLevel,
     parquetVersion: cfg.parquetVersion,
-    rowGroupRows: cfg.rowGroupRows,
+    rowGroupRows,
     maxLineBytes,
     ...(readBufferBytes ? { readBufferBytes } : {}),
   });
@@ -136,13 +148,17 @@ export async function streamToParquet(
   };
 
   let segments = 0;
-  const startConversion = async (): Promise<Conversion> => {
+  /** Starts a conversion sized for rows as wide as those of its `first` batch. */
+  const startConversion = async (first: CopyBatch): Promise<Conversion> => {
     const dir = join(workDir, `stream-${segments++}`);
     await mkdir(dir, { recursive: true });
+    const rowBytes = first.data.length / Math.max(1, first.rows);
+    const rowGroupRows = rowGroupRowsFor(rowBytes, cfg.rowGroupRows);
+    const opts = writeOpts(PIPE_MAX_ROW_BYTES, PIPE_READ_BUFFER_BYTES, rowGroupRows);
     const pipe = await createPipeWriter(join(dir, 'rows.csv'));
     let duck: DuckSession | undefined;
     try {
-      duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(writeOpts(PIPE_MAX_ROW_BYTES))));
+      duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(opts, rowGroupRows * rowBytes)));
     } catch (err) {
       pipe.destroy();
       throw err;
@@ -154,7 +170,7 @@ export async function streamToParquet(
       await writeFile(path, conversion.recent);
       return path;
     };
-    conversion.written = writeParquetFilesFromCsv(session, schema, join(dir, 'rows.csv'), { dir: join(dir, 'out'), fileSizeBytes }, writeOpts(PIPE_MAX_ROW_BYTES, PIPE_READ_BUFFER_BYTES), { signal, diagnosisCsv })
+    conversion.written = writeParquetFilesFromCsv(session, schema, join(dir, 'rows.csv'), { dir: join(dir, 'out'), fileSizeBytes }, opts, { signal, diagnosisCsv })
       .catch((err: unknown) => {
         // Unblock a write waiting for a reader that is gone.
         pipe.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -229,7 +245,7 @@ export async function streamToParquet(
           await convertFile(row.path, row.bytes);
         }
       } else {
-        conversion ??= await startConversion();
+        conversion ??= await startConversion(batch);
         const c = conversion;
         c.maxRowBytes = Math.max(c.maxRowBytes, batch.maxRowBytes);
         c.recent.push(batch.data);

@@ -7,5 +7,5 @@ import { execFileSync } from 'node:child_process';
  */
 export default function setup(): void {
   if (process.env.CORRENTE_TEST_SKIP_BUILD === '1') return;
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 }

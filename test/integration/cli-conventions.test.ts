@@ -3,11 +3,15 @@
  * load (only what they need, seen by Node's module hooks), `--version`, usage errors as
  * one line with exit code 2, and `.env` in the working directory.
  */
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCliSandbox, expectCleanFailure, runCli, stderrLines, type CliEnv, type CliSandbox } from '../helpers/cli.js';
+import { CLI_PATH, createCliSandbox, expectCleanFailure, runCli, stderrLines, type CliEnv, type CliSandbox } from '../helpers/cli.js';
 import { runCliTracingImports } from '../helpers/import-trace.js';
+
+const execFileAsync = promisify(execFile);
 
 const sandboxes: CliSandbox[] = [];
 async function sandbox(extra: CliEnv = {}): Promise<CliSandbox> {
@@ -70,6 +74,16 @@ describe('--version', () => {
       const r = await runCli([flag], s.env, { cwd: s.cwd });
       expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
     }
+  });
+});
+
+describe('the built bin', () => {
+  it('runs by itself through its #! line, which sets the memory settings the bench measures', async () => {
+    const s = await sandbox();
+    const [shebang] = (await readFile(CLI_PATH, 'utf8')).split('\n', 1);
+    expect(shebang).toBe('#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2');
+    const r = await execFileAsync(CLI_PATH, ['--version'], { env: s.env, cwd: s.cwd });
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
 
