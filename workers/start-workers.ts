@@ -4,6 +4,7 @@
  * source, and a graceful-then-forceful close.
  */
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq';
+import { sweepStaleWorkDirs } from '../src/pipeline/index.js';
 import { CorrenteError } from '../src/shared/errors.js';
 import { queueRuntime, type QueueName } from '../queues/index.js';
 import { createExportProcessor } from './export-processor.js';
@@ -77,6 +78,12 @@ export async function startWorkers(ctx: WorkerContext, options: StartWorkersOpti
     stalledInterval: (config.worker.lockSeconds * 1000) / 2,
     maxStalledCount: 2,
   };
+  // What killed processes of this host left in their work directories (Parquet not yet
+  // uploaded, pipes, DuckDB spill) would otherwise stay on disk until it is full.
+  for (const root of new Set([config.export.workDir, config.transform.workDir ?? config.export.workDir])) {
+    const removed = await sweepStaleWorkDirs(root);
+    if (removed.length > 0) ctx.logger.info({ removed }, 'removed work directories left by processes that no longer run');
+  }
   // The cap on concurrent exports holds across every worker process sharing this Redis.
   await ctx.queues.export.setGlobalConcurrency(config.postgres.maxConcurrentExports);
   const workers: Worker[] = [];

@@ -4,8 +4,7 @@
  * ranges for chunk jobs, with the snapshot held open for them. `exportChunk` exports one
  * range inside that shared snapshot; `finalizeChunks` merges the chunk results.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { openDuckSession, type DuckSession } from '../duckdb/index.js';
@@ -55,6 +54,7 @@ import type { ExportCallOptions, ExportDeps, ExportRequest, StagedExport } from 
 import { reconcileIncrement } from './incremental-reconcile.js';
 import { planWindow, type WindowPlan } from './incremental-window.js';
 import { assertDistinctColumnNames, streamToParquet, type RangeTarget } from './stream-to-parquet.js';
+import { makeWorkDir } from './work-dir.js';
 
 /** A snapshot kept open (its transaction idle) so chunk jobs can join it. */
 export interface HeldSnapshot {
@@ -102,9 +102,7 @@ const chunkResultSchema = z.object({
 export type ChunkResult = z.infer<typeof chunkResultSchema>;
 
 async function withWorkDir<T>(deps: ExportDeps, fn: (dir: string, openDuck: (memoryMb: number) => Promise<DuckSession>) => Promise<T>): Promise<T> {
-  const root = deps.config.workDir ?? tmpdir();
-  await mkdir(root, { recursive: true });
-  const dir = await mkdtemp(join(root, 'corrente-'));
+  const dir = await makeWorkDir(deps.config.workDir, 'export');
   try {
     return await fn(dir, (memoryMb) => openDuckSession({ memoryMb, threads: deps.config.duckdbThreads, tempDir: join(dir, 'duckdb') }));
   } finally {

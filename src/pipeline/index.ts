@@ -34,3 +34,4 @@ export { checkDuckdb, checkPostgres, checkStorage, type CheckResult, type CheckS
 export { commandLogOf, runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
 export { postWebhook, type PostWebhookOptions, type WebhookResult } from './post-webhook.js';
 export { publishFiles, PUBLISH_FORMATS, type PublishFilesRequest, type PublishFilesResult, type PublishFormat } from './publish-files.js';
+export { makeWorkDir, sweepStaleWorkDirs } from './work-dir.js';

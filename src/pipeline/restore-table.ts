@@ -14,8 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
 import { fingerprintRelation, openDuckSession, writePgCsvFromParquet, writePgCsvFromRelation } from '../duckdb/index.js';
@@ -47,6 +46,7 @@ import { incrementManifests, pointerUpTo, stateRelationSql } from './lake-state.
 import { readMemoryMb } from './read-memory.js';
 import { localStateOf, type LakeInput } from './transform-inputs.js';
 import { currentManifest } from './verify-published.js';
+import { makeWorkDir } from './work-dir.js';
 
 export interface RestoreDeps {
   store: ObjectStore;
@@ -115,7 +115,7 @@ export async function restoreTable(deps: RestoreDeps, req: RestoreRequest): Prom
   const shown = formatTableRef(target);
   const where = describeTarget(req.intoUrl);
   const pool = createPgPool({ url: req.intoUrl, connectTimeoutMs: 10_000 }, logger);
-  const work = await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-restore-'));
+  const work = await makeWorkDir(deps.config.workDir, 'restore');
   let client: PgClient | undefined;
   let broken = false;
   try {

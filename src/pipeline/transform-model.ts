@@ -5,7 +5,7 @@
  * `_current.json`) only when no `error` test failed. Rows breaking a quarantine rule go to
  * `<layer>/_quarantine_<model>` instead, published with the same run id.
  */
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ExportConfig, TransformConfig } from '../config/index.js';
 import {
@@ -33,6 +33,7 @@ import { sha256File } from './file-hash.js';
 import { refreshLocalCatalogQuietly } from './lake-catalog.js';
 import { currentRun, currentSourceRun, localFilesOf, localStateOf, modelTableRef, type InputDeps, type LakeInput } from './transform-inputs.js';
 import { modelError } from './transform-errors.js';
+import { makeWorkDir } from './work-dir.js';
 
 /** What running a model needs (borrowed, not closed). */
 export interface TransformDeps extends InputDeps {
@@ -365,8 +366,7 @@ export async function runModel(deps: TransformDeps, req: RunModelRequest, models
   const bucket = deps.buckets[def.layer as Layer];
   const table = modelTableRef(def.layer, def.name);
   const inputs = await resolveInputs(deps, req, models, signal);
-  await mkdir(deps.workDir, { recursive: true });
-  const dir = await mkdtemp(join(deps.workDir, `corrente-model-${def.name}-`));
+  const dir = await makeWorkDir(deps.workDir, `model-${def.name}`);
   const duck = await openDuckSession({ memoryMb: deps.config.memoryMb, threads: deps.config.threads, tempDir: join(dir, 'spill') });
   try {
     // Output order is not part of a model's contract; not keeping it lets DuckDB stream and spill more.

@@ -7,9 +7,7 @@
  * increment's against the rows of its window), and drift compares the merged state (full
  * run + increments, latest row per key, tombstones removed) with the live source.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { ExportConfig } from '../config/index.js';
 import { fingerprintParquet, fingerprintRelation, openDuckSession } from '../duckdb/index.js';
 import { readCurrentPointer, readManifest, schemaOfManifest, type Manifest } from '../lake/index.js';
@@ -23,6 +21,7 @@ import { incrementManifests, stateRelationSql } from './lake-state.js';
 import { readMemoryMb } from './read-memory.js';
 import { localStateOf } from './transform-inputs.js';
 import { fingerprintRunFiles } from './verify-run.js';
+import { makeWorkDir } from './work-dir.js';
 
 export interface PublishedCheck {
   /** The current full run. */
@@ -99,7 +98,7 @@ async function mergedFingerprints(
 ): Promise<{ increments: Manifest[]; runs: TableFingerprint[]; merged: TableFingerprint }> {
   const increments = await incrementManifests(deps.store, bucket, pointer, signal);
   const latest = increments.at(-1)!;
-  const work = await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-'));
+  const work = await makeWorkDir(deps.config.workDir, 'verify');
   const duck = await openDuckSession({ memoryMb: readMemoryMb(deps.config.duckdbMemoryMb, [manifest, ...increments]), threads: deps.config.verifyThreads, tempDir: work });
   try {
     const buckets = { bronze: bucket, silver: bucket, gold: bucket };

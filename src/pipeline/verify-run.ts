@@ -3,8 +3,7 @@
  * reading the Parquet files back from storage with DuckDB, then publishes it. A run that
  * fails verification is never published.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExportConfig } from '../config/index.js';
 import { applyScanBudget, fingerprintParquet, isOutOfMemory, openDuckSession, outOfMemoryError, setScanBudget } from '../duckdb/index.js';
@@ -17,6 +16,7 @@ import { formatTableRef, type TableRef } from '../shared/table-schema.js';
 import { compareFingerprints } from './compare-fingerprints.js';
 import { refreshLocalCatalogQuietly, type LayerBuckets } from './lake-catalog.js';
 import { readMemoryMb } from './read-memory.js';
+import { makeWorkDir } from './work-dir.js';
 
 export interface VerifyDeps {
   store: ObjectStore;
@@ -45,7 +45,7 @@ export interface VerifiedRun {
 export async function fingerprintRunFiles(deps: VerifyDeps, manifest: Manifest, signal?: AbortSignal): Promise<TableFingerprint> {
   const local = manifest.files.map((f) => deps.store.localPath(manifest.bucket, f.key));
   const needsDownload = local.some((p) => p === undefined);
-  const dir = needsDownload ? await mkdtemp(join(deps.config.workDir ?? tmpdir(), 'corrente-verify-')) : undefined;
+  const dir = needsDownload ? await makeWorkDir(deps.config.workDir, 'verify') : undefined;
   const budget = { memoryMb: readMemoryMb(deps.config.duckdbMemoryMb, [manifest]), threads: deps.config.verifyThreads };
   const duck = await openDuckSession(budget);
   try {
