@@ -44,9 +44,18 @@ export function qualifiedName(schema: TableSchema): string {
   return `${quoteIdent(schema.table.schema)}.${quoteIdent(schema.table.name)}`;
 }
 
-/** `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)`. NULL is the empty unquoted field, '' is `""`. */
+/**
+ * `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)`, or `COPY <table> (columns) TO ...` for a
+ * whole ordinary table whose columns all go out as they are: Postgres then reads the heap
+ * without its executor (5M fact rows: 6.45-7.68 s against 6.80-7.99 s, three pairs).
+ * NULL is the empty unquoted field, '' is `""`.
+ */
 export function buildCopySql(schema: TableSchema, filter?: RowFilter): string {
-  const select = schema.columns.map(projectColumn).join(', ');
+  const columns = schema.columns.map(projectColumn);
+  const options = 'TO STDOUT WITH (FORMAT csv)';
+  if (!filter && schema.plainTable && schema.columns.every((c, i) => columns[i] === quoteIdent(c.name))) {
+    return `COPY ${qualifiedName(schema)} (${columns.join(', ')}) ${options}`;
+  }
   const where = filter ? ` WHERE ${filter.sql}` : '';
-  return `COPY (SELECT ${select} FROM ${qualifiedName(schema)}${where}) TO STDOUT WITH (FORMAT csv)`;
+  return `COPY (SELECT ${columns.join(', ')} FROM ${qualifiedName(schema)}${where}) ${options}`;
 }

@@ -61,7 +61,7 @@ WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord`;
  */
 export async function introspectTable(client: PgClient, ref: TableRef, overrides: ColumnOverrides = {}): Promise<TableSchema> {
   const shown = formatTableRef(ref);
-  const rel = await client.query<{ oid: number; reltuples: number; schema_usage: boolean; can_select: boolean }>(FIND_RELATION, [ref.schema, ref.name]);
+  const rel = await client.query<{ oid: number; relkind: string; reltuples: number; schema_usage: boolean; can_select: boolean }>(FIND_RELATION, [ref.schema, ref.name]);
   const row = rel.rows[0];
   if (!row) throw await tableNotFound(client, ref);
   if (!row.schema_usage || !row.can_select) {
@@ -102,6 +102,7 @@ export async function introspectTable(client: PgClient, ref: TableRef, overrides
     primaryKey: pk.rows.map((r) => r.attname),
     estimatedRows: row.reltuples >= 0 ? Math.round(row.reltuples) : -1,
     types: await readTypeDefinitions(client, row.oid),
+    plainTable: row.relkind === 'r',
   };
 }
 

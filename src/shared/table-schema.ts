@@ -87,6 +87,8 @@ export interface TableSchema {
   readonly estimatedRows: number;
   /** User-defined types the columns use, dependencies first (for restore). */
   readonly types?: readonly TypeDefinition[];
+  /** An ordinary table (not a view, partitioned parent or foreign table): `COPY <table> TO` reads it. */
+  readonly plainTable?: boolean;
 }
 
 /** How to recreate one user-defined column type (enum, composite or domain). */

@@ -124,6 +124,20 @@ describe('SQL builders quote every name', () => {
     expect(buildCopySql(simple)).toBe(`COPY (SELECT "x""y", "z z" FROM "a""b"."c'd") TO STDOUT WITH (FORMAT csv)`);
   });
 
+  it('buildCopySql reads a whole ordinary table without a query, and only then', () => {
+    const columns: TableSchema['columns'] = [
+      { name: 'x"y', pgType: 'integer', nullable: false, type: { kind: 'int32' } },
+      { name: 'z z', pgType: 'text', nullable: true, type: { kind: 'text' } },
+    ];
+    const table: TableSchema = { table: { schema: 'a"b', name: "c'd" }, columns, primaryKey: [], estimatedRows: -1, plainTable: true };
+    expect(buildCopySql(table)).toBe(`COPY "a""b"."c'd" ("x""y", "z z") TO STDOUT WITH (FORMAT csv)`);
+    // A range of it, a view (or partitioned parent), or a column that is converted on the way out: a query.
+    expect(buildCopySql(table, { sql: '"x""y" >= 10' })).toBe(`COPY (SELECT "x""y", "z z" FROM "a""b"."c'd" WHERE "x""y" >= 10) TO STDOUT WITH (FORMAT csv)`);
+    expect(buildCopySql({ ...table, plainTable: false })).toMatch(/^COPY \(SELECT /);
+    const withArray: TableSchema = { ...table, columns: [...columns, { name: 'tags', pgType: 'text[]', nullable: true, type: { kind: 'list', element: { kind: 'text' } } }] };
+    expect(buildCopySql(withArray)).toBe(`COPY (SELECT "x""y", "z z", array_to_json("tags"::text[])::text FROM "a""b"."c'd") TO STDOUT WITH (FORMAT csv)`);
+  });
+
   it('buildCsvToParquetSql puts paths in string literals and column names only in AS identifiers', () => {
     const sql = buildCsvToParquetSql(schema, CSV_PATH, { file: PARQUET_PATH }, { compression: 'snappy', rowGroupRows: 5, maxLineBytes: 10 });
     const { idents, literals } = tokenize(sql);
