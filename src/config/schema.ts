@@ -120,7 +120,11 @@ export const configSchema = z.strictObject({
       duckdbMemoryMb: positiveInt.default(128),
       /**
        * DuckDB threads per conversion. 1 measured as fast as 2 on a 2-core machine (Postgres
-       * and the worker already fill both cores) with ~10% less CPU and RSS.
+       * and the worker already fill both cores) with ~10% less CPU and RSS. Wide text rows,
+       * where one DuckDB thread is slower than the COPY: DuckDB alone converts them ~1.9x
+       * faster on 2, but a whole export on 2 cores gained little (the 27-column bench table:
+       * 5.8-7.6 s vs 6.5-7.8 s) while the file grew 27-32% (DuckDB's writer gives up
+       * dictionaries on 2 threads) and the process ~180 MB. Worth it only with idle cores.
        */
       duckdbThreads: positiveInt.default(1),
       /**

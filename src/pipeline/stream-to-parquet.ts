@@ -158,7 +158,8 @@ export async function streamToParquet(
     const pipe = await createPipeWriter(join(dir, 'rows.csv'));
     let duck: DuckSession | undefined;
     try {
-      duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(opts, rowGroupRows * rowBytes)));
+      // Each DuckDB thread encodes a row group of its own.
+      duck = await openDuck(Math.max(cfg.duckdbMemoryMb, memoryNeededMb(opts, rowGroupRows * rowBytes * cfg.duckdbThreads)));
     } catch (err) {
       pipe.destroy();
       throw err;
