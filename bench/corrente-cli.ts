@@ -23,6 +23,8 @@ export interface MigrateTableJson {
   rowsPerSecond: number | null;
   /** Seconds per export stage, summed over files (the manifest's `timings.stages`). */
   stages: Record<string, number> | null;
+  /** Most bytes the export held in its work directory at once (absent before 2026-11-29). */
+  workDiskPeakBytes?: number | null;
   error?: { code: string; message: string };
 }
 
@@ -118,9 +120,10 @@ export function readMigrateJson(migrate: ChildHandle, exit: ChildExit, repro: st
   );
 }
 
-/** `read 3.10 (paused 1.20), convert 4.00, upload 0.20, checksum wait 0.00 s`. */
-export function stagesNote(stages: Record<string, number> | null): string[] {
+/** `read 3.10 (paused 1.20), convert 4.00, upload 0.20, checksum wait 0.00 s; temp disk peak 13.0 MB`. */
+export function stagesNote(stages: Record<string, number> | null, workDiskPeakBytes?: number | null): string[] {
   if (!stages) return [];
   const f = (k: string): string => (stages[k] ?? 0).toFixed(2);
-  return [`stages: read ${f('read')} (paused ${f('readPaused')}), convert ${f('convert')}, upload ${f('upload')}, checksum wait ${f('checksumWait')} s`];
+  const disk = typeof workDiskPeakBytes === 'number' ? `; temp disk peak ${(workDiskPeakBytes / 1e6).toFixed(1)} MB` : '';
+  return [`stages: read ${f('read')} (paused ${f('readPaused')}), convert ${f('convert')}, upload ${f('upload')}, checksum wait ${f('checksumWait')} s${disk}`];
 }

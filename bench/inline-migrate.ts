@@ -62,7 +62,7 @@ export async function runInlineMigrate(ctx: CorrenteContext, table: string, conf
       files: manifest.files.map((f) => ({ key: f.key, bytes: f.bytes })),
       peakKb: migrate.rss.peakKb,
       peakSource: `migrate --inline process (${migrate.rss.source}, polled every 100 ms)`,
-      stagesNote: stagesNote(t.stages),
+      stagesNote: stagesNote(t.stages, t.workDiskPeakBytes),
       command,
     };
   } finally {

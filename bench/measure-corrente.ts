@@ -120,7 +120,7 @@ export async function measureCorrenteLocal(ctx: CorrenteContext, verify: boolean
         `export with source checksums ${exportSeconds.toFixed(2)} s + verify job ${verifySeconds.toFixed(2)} s; wall ${run.wallSeconds.toFixed(2)} s; verification ${t.verification}`,
       ]
     : [`exportSeconds from migrate --json; wall (enqueue to published, incl. CLI start) ${run.wallSeconds.toFixed(2)} s`];
-  notes.push(...stagesNote(t.stages));
+  notes.push(...stagesNote(t.stages, t.workDiskPeakBytes));
   return {
     key,
     label: key,

@@ -23,6 +23,7 @@ export function runResultJson(run: RunStatus): object {
       verifySeconds: t.verifySeconds ?? null,
       rowsPerSecond: t.exportSeconds ? Math.round(rate(t)) : null,
       stages: t.stages ?? null,
+      workDiskPeakBytes: t.workDiskPeakBytes ?? null,
       ...(t.schemaChanges ? { schemaChanges: t.schemaChanges } : {}),
       ...(t.error ? { error: t.error } : {}),
     })),

@@ -66,6 +66,8 @@ export interface TableStatus {
   exportSeconds?: number;
   /** Where the export's time went (see the manifest's `timings.stages`). */
   stages?: StageSeconds;
+  /** Most bytes one export job held in its work directory at once (the manifest's `timings.workDiskPeakBytes`). */
+  workDiskPeakBytes?: number;
   verifySeconds?: number;
   verification?: 'passed' | 'failed' | 'skipped';
   /** URIs of the published files. */
@@ -130,6 +132,7 @@ export interface StagedSummary {
   files: number;
   exportSeconds: number;
   stages?: StageSeconds | undefined;
+  workDiskPeakBytes?: number | undefined;
 }
 
 /** A column stored differently from the previous run (as in the manifest, which queues/ does not import). */
@@ -238,7 +241,14 @@ export class TableRun {
 
   /** Every file is uploaded and the staged manifest written: -> verifying. */
   async staged(s: StagedSummary): Promise<void> {
-    await this.#move('verifying', { rows: s.rows, bytes: s.bytes, files: s.files, exportSeconds: s.exportSeconds, ...(s.stages ? { stages: s.stages } : {}) });
+    await this.#move('verifying', {
+      rows: s.rows,
+      bytes: s.bytes,
+      files: s.files,
+      exportSeconds: s.exportSeconds,
+      ...(s.stages ? { stages: s.stages } : {}),
+      ...(s.workDiskPeakBytes !== undefined ? { workDiskPeakBytes: s.workDiskPeakBytes } : {}),
+    });
   }
 
   /** Verified and published: verifying -> published. */

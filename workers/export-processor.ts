@@ -70,7 +70,7 @@ export function createExportProcessor(ctx: WorkerContext) {
         return { chunks: ranges.length };
       }
       const m = outcome.staged.manifest;
-      await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages });
+      await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages, workDiskPeakBytes: m.timings.workDiskPeakBytes });
       await enqueueVerify(ctx.queues, { runId: data.runId, table: data.table, bucket: m.bucket });
       return { rows: m.totals.rows, files: m.totals.files };
     } catch (err) {

@@ -19,7 +19,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
       if (finalize) {
         const deps = exportDepsOf(ctx, log);
         const { manifest: m } = await finalizeChunks(deps, { runId: finalize.runId, table: finalize.table, layer: finalize.layer }, finalize.chunks, signal);
-        await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages });
+        await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages, workDiskPeakBytes: m.timings.workDiskPeakBytes });
       }
       const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log, buckets: ctx.config.storage.buckets }, { runId: data.runId, table: data.table, bucket: data.bucket }, signal);
       await run.published({

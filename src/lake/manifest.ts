@@ -199,6 +199,8 @@ export const manifestSchema = z.object({
     exportSeconds: z.number(),
     /** Where the export's time went (summed over files and ranges); absent in older manifests. */
     stages: stageSecondsSchema.optional(),
+    /** Most bytes one export job held in its work directory at once; absent in older manifests. */
+    workDiskPeakBytes: z.number().optional(),
     publishedAt: z.string().optional(),
   }),
 });

@@ -95,6 +95,7 @@ const chunkResultSchema = z.object({
   files: z.array(z.object({ key: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string(), maxRowBytes: z.number().optional() })),
   fingerprint: z.any().optional(),
   stages: stageSecondsSchema.optional(),
+  workDiskPeakBytes: z.number().optional(),
   startedAt: z.string(),
   exportSeconds: z.number(),
 });
@@ -131,15 +132,15 @@ async function exportRange(
   schema: TableSchema,
   target: RangeTarget,
   options: ExportCallOptions,
-): Promise<{ files: ManifestFile[]; stages: StageSeconds; fingerprint?: TableFingerprint }> {
+): Promise<{ files: ManifestFile[]; stages: StageSeconds; workDiskPeakBytes: number; fingerprint?: TableFingerprint }> {
   const fingerprint = deps.config.verify && session.snapshotId ? sourceFingerprint(deps, session.snapshotId, schema, target.filter) : undefined;
   // Observed below; avoid an unhandled rejection if the stream fails first.
   fingerprint?.catch(() => {});
-  const { files, stages } = await withWorkDir(deps, (dir, openDuck) => streamToParquet(deps, target, schema, session.client, openDuck, dir, options));
-  if (!fingerprint) return { files, stages: { ...stages, checksumWait: 0 } };
+  const { files, stages, workDiskPeakBytes } = await withWorkDir(deps, (dir, openDuck) => streamToParquet(deps, target, schema, session.client, openDuck, dir, options));
+  if (!fingerprint) return { files, workDiskPeakBytes, stages: { ...stages, checksumWait: 0 } };
   const t0 = performance.now();
   const done = await fingerprint;
-  return { files, fingerprint: done, stages: { ...stages, checksumWait: (performance.now() - t0) / 1000 } };
+  return { files, workDiskPeakBytes, fingerprint: done, stages: { ...stages, checksumWait: (performance.now() - t0) / 1000 } };
 }
 
 /** Stage seconds of several ranges, added up. */
@@ -189,6 +190,7 @@ function buildManifest(
     files: ManifestFile[];
     fingerprint?: TableFingerprint;
     stages?: StageSeconds;
+    workDiskPeakBytes?: number;
     startedAt: string;
     /** Tables with `incremental:`: the run's kind and window. */
     incremental?: { kind: 'full' | 'incremental'; info: IncrementalInfo };
@@ -220,6 +222,7 @@ function buildManifest(
       exportedAt: exportedAt.toISOString(),
       exportSeconds: (exportedAt.getTime() - Date.parse(parts.startedAt)) / 1000,
       ...(parts.stages ? { stages: parts.stages } : {}),
+      ...(parts.workDiskPeakBytes !== undefined ? { workDiskPeakBytes: parts.workDiskPeakBytes } : {}),
     },
   };
 }
@@ -284,12 +287,13 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
       };
     }
     const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i) };
-    const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
+    const { files, fingerprint, stages, workDiskPeakBytes } = await exportRange(deps, session, schema, target, options);
     const manifest = buildManifest(deps, req, {
       ...sourceParts(schema, session.snapshotTime),
       files,
       ...(fingerprint ? { fingerprint } : {}),
       stages,
+      workDiskPeakBytes,
       startedAt,
       ...(window ? { incremental: { kind: 'full' as const, info: window.info } } : {}),
     });
@@ -341,7 +345,7 @@ export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: C
       keyOf: (i) => chunkPartKey(req.table, req.runId, chunk.index, i),
       filter: rangeFilter(chunk.range),
     };
-    const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
+    const { files, fingerprint, stages, workDiskPeakBytes } = await exportRange(deps, session, schema, target, options);
     const result: ChunkResult = {
       format: 'corrente.chunk/v1',
       index: chunk.index,
@@ -355,6 +359,7 @@ export async function exportChunk(deps: ExportDeps, req: ExportRequest, chunk: C
       files,
       ...(fingerprint ? { fingerprint } : {}),
       stages,
+      workDiskPeakBytes,
       startedAt,
       exportSeconds: (Date.now() - Date.parse(startedAt)) / 1000,
     };
@@ -397,6 +402,8 @@ export async function finalizeChunks(deps: ExportDeps, req: ExportRequest, total
     files: results.flatMap((r) => r.files),
     ...(fingerprint ? { fingerprint } : {}),
     ...(results.every((r) => r.stages) ? { stages: sumStages(results.map((r) => r.stages!)) } : {}),
+    // Ranges may run on different workers at once, each in its own work directory.
+    ...(results.every((r) => r.workDiskPeakBytes !== undefined) ? { workDiskPeakBytes: Math.max(...results.map((r) => r.workDiskPeakBytes!)) } : {}),
     startedAt: results.map((r) => r.startedAt).sort()[0]!,
     ...(await readIncrementalPlan(deps, req, signal)),
   });
@@ -451,7 +458,7 @@ async function exportIncrement(
   const countsDone = countInSnapshot(deps, session.snapshotId!, schema, { ...(deps.config.verify ? {} : { window: window.filter }), ...(nullable ? { nullColumn: column } : {}) });
   countsDone.catch(() => {});
   const target: RangeTarget = { bucket: deps.buckets[req.layer], table: req.table, keyOf: (i) => partKey(req.table, req.runId, i), filter: window.filter };
-  const { files, fingerprint, stages } = await exportRange(deps, session, schema, target, options);
+  const { files, fingerprint, stages, workDiskPeakBytes } = await exportRange(deps, session, schema, target, options);
   const counts = countsDone.then((c) => ({ total: c.total, nulls: c.nulls, window: c.window ?? Number(fingerprint?.rows ?? Number.NaN) }));
   counts.catch(() => {});
   const lakeBefore = await lakeRowsBefore(deps, req, window.base, options.signal);
@@ -485,6 +492,7 @@ async function exportIncrement(
     files,
     ...(fingerprint ? { fingerprint } : {}),
     stages,
+    workDiskPeakBytes,
     startedAt,
     incremental: { kind: 'incremental', info },
   });

@@ -9,7 +9,7 @@
  * ends the current conversion, is written to a CSV file of its own and converted with a
  * buffer of its size; the rows after it start a new conversion.
  */
-import { mkdir, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions, type WrittenParquet } from '../duckdb/index.js';
 import type { ManifestFile, StageSeconds } from '../lake/index.js';
@@ -61,6 +61,15 @@ export interface RangeTarget {
 export interface StreamedRange {
   files: ManifestFile[];
   stages: Omit<StageSeconds, 'checksumWait'>;
+  /** Most bytes the work directory held at once (Parquet waiting for upload, wide-row CSV). */
+  workDiskPeakBytes: number;
+}
+
+/** Bytes of the regular files under `dir` (a pipe counts nothing). */
+async function dirBytes(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const sizes = await Promise.all(entries.filter((e) => e.isFile()).map((e) => stat(join(e.parentPath ?? e.path, e.name)).then((s) => s.size, () => 0)));
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
@@ -114,6 +123,11 @@ export async function streamToParquet(
   const stages = { read: 0, readPaused: 0, convert: 0, upload: 0 };
   let bytesRead = 0;
   let rowsRead = 0;
+  // Sampled when the most is on disk: a conversion's files all written, none uploaded yet.
+  let workDiskPeakBytes = 0;
+  const sampleWorkDisk = async (): Promise<void> => {
+    workDiskPeakBytes = Math.max(workDiskPeakBytes, await dirBytes(workDir));
+  };
   let lastReport = 0;
   const report = (phase: ExportProgress['phase'], force = false): void => {
     const now = Date.now();
@@ -186,6 +200,7 @@ export async function streamToParquet(
     const t0 = performance.now();
     const parts = await c.written;
     stages.convert += secondsSince(t0);
+    await sampleWorkDisk();
     upload(parts, c.maxRowBytes);
   };
   /** Converts a CSV file holding rows up to `rowBytes` long into one Parquet file. */
@@ -203,6 +218,7 @@ export async function streamToParquet(
     const out = `${path}.parquet`;
     try {
       const rows = await writeParquetFromCsv(duck, schema, path, out, opts, signal);
+      await sampleWorkDisk();
       await rm(path, { force: true });
       upload([{ path: out, rows, bytes: 0 }], rowBytes);
     } finally {
@@ -287,7 +303,7 @@ export async function streamToParquet(
     signal?.removeEventListener('abort', abort);
   }
   report('finishing', true);
-  return { files, stages };
+  return { files, stages, workDiskPeakBytes };
 }
 
 /** Cancellation (shutdown, job timeout) surfaces as one retryable error, whatever step it hit. */

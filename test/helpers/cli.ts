@@ -206,6 +206,8 @@ export interface TableJson {
   exportSeconds: number | null;
   /** Seconds per export stage (see the manifest's `timings.stages`). */
   stages: { read: number; readPaused: number; convert: number; upload: number; checksumWait: number } | null;
+  /** Most bytes the export held in its work directory at once. */
+  workDiskPeakBytes: number | null;
   error?: { code: string; message: string };
 }
 

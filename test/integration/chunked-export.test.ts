@@ -70,6 +70,14 @@ describe('chunked export', () => {
     expect(manifest.timings.stages!.convert).toBeGreaterThan(0);
     expect(manifest.timings.stages!.upload).toBeGreaterThan(0);
     expect(run.tables[0]!.stages).toEqual(manifest.timings.stages);
+    // Temp disk: the largest range's files (each range is one conversion, its files uploaded after it).
+    const perRange = new Map<string, number>();
+    for (const f of manifest.files) {
+      const range = f.key.replace(/-\d+\.parquet$/, '');
+      perRange.set(range, (perRange.get(range) ?? 0) + f.bytes);
+    }
+    expect(manifest.timings.workDiskPeakBytes).toBe(Math.max(...perRange.values()));
+    expect(run.tables[0]!.workDiskPeakBytes).toBe(manifest.timings.workDiskPeakBytes);
     const files = manifest.files.map((f) => w.ctx.store.localPath('bronze', f.key)!);
     const after = await parquetStats(files, 'SELECT count(*)::VARCHAR AS n, sum(v)::VARCHAR AS s, max(id)::VARCHAR AS m, count(DISTINCT id)::VARCHAR AS d FROM $F');
     expect(after).toEqual({ n: before.n, s: before.s, m: before.m, d: before.n });

@@ -161,6 +161,8 @@ describe('corrente migrate --inline --json: the happy path', () => {
       expect(t.checksums[i]).toBe(`sha256:${sha256sum(file)}`);
     });
     expect(size).toBe(t.bytes);
+    // Temp disk: one conversion's files, all on disk at once before their upload (the pipe takes none).
+    expect(t.workDiskPeakBytes).toBe(size);
 
     // Published: exactly one pointer, for this table, naming this run.
     const pointers = await currentPointersUnder(s.lakeDir);
