@@ -10,6 +10,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { intervalEndingAtOrBefore, intervalsEndingIn, nextFireTimes, type Config, type Interval, type PipelineConfig } from '../src/config/index.js';
 import { describeError } from '../src/shared/errors.js';
 import { noopLogger, type Logger } from '../src/shared/logger.js';
@@ -106,8 +107,17 @@ export interface RunningScheduler {
 }
 
 /**
+ * A changed config file is applied once its content has held for this long: editors and
+ * `writeFile` truncate the file before writing it, and the empty file in between is a
+ * valid config (the defaults, with the shipped pipelines), which must not replace the
+ * schedules even for a moment.
+ */
+const SETTLE_MS = 200;
+
+/**
  * Watches the config file (fs.watch, plus polling of its content) and re-applies on every
- * change; an invalid new config is logged and the previous one stays in force.
+ * change, once the file has stopped changing; an invalid new config is logged and the
+ * previous one stays in force.
  */
 export function watchConfig(options: SchedulerOptions): RunningScheduler {
   const logger = options.logger ?? noopLogger;
@@ -119,8 +129,19 @@ export function watchConfig(options: SchedulerOptions): RunningScheduler {
   const check = (): void => {
     applying = applying.then(async () => {
       if (closed) return;
-      const text = await readFile(file, 'utf8').catch(() => undefined);
+      const read = (): Promise<string | undefined> => readFile(file, 'utf8').catch(() => undefined);
+      let text = await read();
       if (text === undefined || text === last) return;
+      if (last !== undefined) {
+        for (;;) {
+          await sleep(SETTLE_MS);
+          const again = await read();
+          if (again === undefined) return;
+          if (again === text) break;
+          text = again;
+        }
+        if (text === last) return;
+      }
       const first = last === undefined;
       last = text;
       if (first) return;
