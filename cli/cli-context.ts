@@ -18,9 +18,14 @@ export interface CliContext {
 /**
  * @param quietByDefault - commands with a live display log only warnings unless a level
  *   is asked for, so log lines do not tear the progress bars.
+ * @param checkSchedules - see `LoadConfigOptions.checkSchedules`.
  */
-export function createCliContext(flags: GlobalFlags, overrides: Record<string, unknown> = {}, quietByDefault = false): CliContext {
-  const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), overrides: { ...overrides, ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}) } });
+export function createCliContext(flags: GlobalFlags, overrides: Record<string, unknown> = {}, quietByDefault = false, checkSchedules = true): CliContext {
+  const config = loadConfig({
+    ...(flags.config ? { file: flags.config } : {}),
+    overrides: { ...overrides, ...(flags.logLevel ? { log: { level: flags.logLevel } } : {}) },
+    checkSchedules,
+  });
   const level = config.log.level ?? (quietByDefault ? 'warn' : 'info');
   return { config, logger: createLogger(level) };
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2 --optimize-for-size
 /**
  * The `corrente` command line. The only place (with the worker entry point) that exits
  * the process: every failure becomes one line on stderr and a non-zero exit code.
@@ -38,6 +38,11 @@ interface ActionOptions {
   overrides?: (cmd: Command) => Record<string, unknown>;
   /** Log only warnings unless a level is asked for (commands with a live display). */
   quiet?: boolean;
+  /**
+   * The command never reads a schedule (an export worker): skip the cron and time zone
+   * checks, which cost ~5 MB of RSS (`LoadConfigOptions.checkSchedules`).
+   */
+  schedulesUnused?: boolean;
   /** Runs instead of the body when the config is invalid (doctor reports it as a check). */
   onConfigError?: (err: CorrenteError, cmd: Command) => Promise<number>;
 }
@@ -53,7 +58,7 @@ function action(body: (ctx: CliContext, cmd: Command) => Promise<number>, option
       const { createCliContext } = await import('./cli-context.js');
       let ctx: CliContext | undefined;
       try {
-        ctx = createCliContext(this.optsWithGlobals<GlobalFlags>(), options.overrides?.(this) ?? {}, options.quiet ?? true);
+        ctx = createCliContext(this.optsWithGlobals<GlobalFlags>(), options.overrides?.(this) ?? {}, options.quiet ?? true, !options.schedulesUnused);
       } catch (err) {
         if (!options.onConfigError || !isCorrenteError(err) || err.code !== 'CONFIG_INVALID') throw err;
         process.exitCode = await options.onConfigError(err, this);
@@ -100,7 +105,7 @@ program
   .option('--json', 'print a machine-readable result')
   .option('--run-id <id>', 'use this run id (enqueuing the same run twice adds nothing)')
   .option('--full-refresh', 'export tables configured with incremental: in full, restarting their increments')
-  .action(action(async (ctx, cmd) => (await import('./commands/migrate.js')).migrateCommand(ctx, cmd.opts())));
+  .action(action(async (ctx, cmd) => (await import('./commands/migrate.js')).migrateCommand(ctx, cmd.opts()), { schedulesUnused: true }));
 
 program
   .command('worker')
@@ -110,6 +115,9 @@ program
   .action(
     action(async (ctx, cmd) => (await import('./commands/worker.js')).workerCommand(ctx, cmd.opts()), {
       quiet: false,
+      // Pipeline jobs read schedules, but only once the scheduler or `pipeline run`, which
+      // check them, has queued them.
+      schedulesUnused: true,
       overrides: (cmd) => {
         const n = cmd.opts<{ concurrency?: number }>().concurrency;
         return n !== undefined ? { worker: { concurrency: n } } : {};

@@ -116,7 +116,11 @@ export class RunStore {
         const streamed = chunkRows.get(k);
         return streamed !== undefined && t.state === 'exporting' ? { ...t, rows: streamed } : t;
       })
-      .sort((a, b) => formatTableRef(a.table).localeCompare(formatTableRef(b.table)));
+      // By code unit, not localeCompare: the same order everywhere, and no ICU collation
+      // data mapped into the exporting process.
+      .map((t) => [formatTableRef(t.table), t] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, t]) => t);
     return { runId, createdAt: all._createdAt, tables };
   }
 

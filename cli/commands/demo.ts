@@ -14,6 +14,7 @@ import { shippedTransformsDir } from '../../src/transform/index.js';
 import type { CliContext } from '../cli-context.js';
 import { runMigration } from './migrate.js';
 import { parseRows, seed } from './seed.js';
+import { formatCount } from '../render.js';
 
 export async function demoCommand(ctx: CliContext, flags: { rows?: string; reseed?: boolean }): Promise<number> {
   const rows = parseRows(flags.rows, 1_000_000);
@@ -23,7 +24,7 @@ export async function demoCommand(ctx: CliContext, flags: { rows?: string; resee
 
 async function demo(runtime: Runtime, rows: number, reseed: boolean): Promise<number> {
   const { config } = runtime;
-  process.stdout.write(`1/4 seeding the sample schema (${rows.toLocaleString('en-US')} fact rows) in ${config.postgres.url.replace(/:[^:@/]*@/, ':***@')}\n`);
+  process.stdout.write(`1/4 seeding the sample schema (${formatCount(rows)} fact rows) in ${config.postgres.url.replace(/:[^:@/]*@/, ':***@')}\n`);
   await seed(runtime, rows, reseed);
   process.stdout.write(`\n2/4 migrating ${SAMPLE_TABLES.map(formatTableRef).join(', ')} with an in-process worker\n`);
   const code = await runMigration(runtime, { tables: SAMPLE_TABLES.map(formatTableRef).join(','), inline: true, wait: true });
@@ -36,7 +37,7 @@ async function demo(runtime: Runtime, rows: number, reseed: boolean): Promise<nu
     const p = await queryPublished(store, bucket, t);
     if (t.name === 'fact_demand_daily') factRun = p.runId;
     const merged = p.increments.length > 0 ? ` + ${p.increments.length} increment(s), merged` : '';
-    process.stdout.write(`  ${formatTableRef(t).padEnd(26)} ${p.rows.toLocaleString('en-US').padStart(12)} rows in ${p.files.length} file(s), run ${p.runId}${merged}\n`);
+    process.stdout.write(`  ${formatTableRef(t).padEnd(26)} ${formatCount(p.rows).padStart(12)} rows in ${p.files.length} file(s), run ${p.runId}${merged}\n`);
   }
   if (config.storage.kind === 'local') {
     const lake = resolve(config.storage.lakeDir);
@@ -63,7 +64,7 @@ async function buildModels(runtime: Runtime, store: Awaited<ReturnType<Runtime['
       const o = e.outcome;
       if (e.phase !== 'end' || !o) return;
       const tests = o.tests.length ? `, ${o.tests.filter((t) => t.failingRows === 0).length}/${o.tests.length} tests passed` : '';
-      process.stdout.write(`  ${`${o.layer}.${o.model}`.padEnd(32)} ${o.status.padEnd(9)} ${(o.rows ?? 0).toLocaleString('en-US').padStart(12)} rows${tests}${o.error ? `: ${o.error}` : ''}\n`);
+      process.stdout.write(`  ${`${o.layer}.${o.model}`.padEnd(32)} ${o.status.padEnd(9)} ${formatCount((o.rows ?? 0)).padStart(12)} rows${tests}${o.error ? `: ${o.error}` : ''}\n`);
     },
   });
   if (!result.ok) throw new CorrenteError('MODEL_FAILED', result.models.find((m) => m.status !== 'published')!.error ?? 'a model was not published');

@@ -12,6 +12,7 @@ import { withRuntime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { assertRedisReachable, FINAL_RUN_STATES, openPipelineRuns, queueRuntime, type PipelineRunRecord, type PipelineRuns, type TriggerResult } from '../../queues/index.js';
 import type { CliContext } from '../cli-context.js';
+import { formatCount } from '../render.js';
 
 export interface RunFlags {
   wait?: boolean;
@@ -49,7 +50,7 @@ export async function followRuns(runs: PipelineRuns, runIds: readonly string[], 
       if (!run) throw new CorrenteError('RUN_NOT_FOUND', `Pipeline run ${id} disappeared`, { runId: id });
       for (const [name, t] of Object.entries(run.tasks)) {
         const key = `${id}/${name}`;
-        const shown = `${t.state}${t.state === 'running' || t.state === 'retrying' ? ` (attempt ${t.attempts})` : ''}${t.rows ? ` ${t.rows.toLocaleString('en-US')} rows` : ''}`;
+        const shown = `${t.state}${t.state === 'running' || t.state === 'retrying' ? ` (attempt ${t.attempts})` : ''}${t.rows ? ` ${formatCount(t.rows)} rows` : ''}`;
         if (seen.get(key) === shown) continue;
         seen.set(key, shown);
         if (live && t.state !== 'pending') {

@@ -7,6 +7,7 @@ import { withRuntime, type Runtime } from '../../src/runtime/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
 import { formatTableRef } from '../../src/shared/table-schema.js';
 import type { CliContext } from '../cli-context.js';
+import { formatCount } from '../render.js';
 
 export function parseRows(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -22,11 +23,11 @@ export async function seed(runtime: Runtime, rows: number, reseed: boolean): Pro
   const out = await seedSample(pool, {
     factRows: rows,
     reseed,
-    onProgress: (table, done, total) => process.stdout.write(`  seeding ${table}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`),
+    onProgress: (table, done, total) => process.stdout.write(`  seeding ${table}: ${formatCount(done)} / ${formatCount(total)} rows\n`),
   }).catch((err: unknown) => {
     throw mapPgError(err, describeTarget(runtime.config.postgres.url));
   });
-  for (const t of out) process.stdout.write(`  ${formatTableRef(t.table)}: ${t.rows.toLocaleString('en-US')} rows${t.created ? '' : ' (already seeded)'}\n`);
+  for (const t of out) process.stdout.write(`  ${formatTableRef(t.table)}: ${formatCount(t.rows)} rows${t.created ? '' : ' (already seeded)'}\n`);
   process.stdout.write(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return out;
 }

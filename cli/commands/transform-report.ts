@@ -4,6 +4,7 @@
  */
 import type { TransformModelOutcome, TransformRunResult } from '../../src/pipeline/index.js';
 import { CorrenteError } from '../../src/shared/errors.js';
+import { formatCount } from '../render.js';
 
 function testSummary(o: TransformModelOutcome): string {
   const failed = o.tests.filter((t) => t.failingRows > 0);
@@ -20,13 +21,13 @@ export function startedLine(model: { layer: string; model: string }): string {
 
 /** The lines of a finished model: status, rows, time and tests, then failing tests and the error. */
 export function outcomeLines(o: TransformModelOutcome): string {
-  const rows = o.rows !== undefined ? `${o.rows.toLocaleString('en-US')} rows` : '';
-  const q = o.quarantined ? `, ${o.quarantined.toLocaleString('en-US')} quarantined` : '';
+  const rows = o.rows !== undefined ? `${formatCount(o.rows)} rows` : '';
+  const q = o.quarantined ? `, ${formatCount(o.quarantined)} quarantined` : '';
   const status = o.status === 'up-to-date' ? 'up to date' : o.status;
   const kept = o.status === 'up-to-date' ? `  (run ${o.runId}: inputs, SQL and options unchanged)` : '';
   let out = `  ${status.padEnd(10)} ${`${o.layer}.${o.model}`.padEnd(32)} ${rows}${q}${o.seconds !== undefined && o.status !== 'up-to-date' ? ` in ${o.seconds.toFixed(1)} s` : ''}  tests: ${testSummary(o)}${kept}${o.pointerMoved === false ? '  (not made current: a run over newer inputs is current)' : ''}\n`;
   for (const t of o.tests.filter((x) => x.failingRows > 0)) {
-    out += `      ${t.severity === 'error' ? 'FAILED' : 'warn  '} ${t.name}: ${t.failingRows.toLocaleString('en-US')} row(s), e.g.\n`;
+    out += `      ${t.severity === 'error' ? 'FAILED' : 'warn  '} ${t.name}: ${formatCount(t.failingRows)} row(s), e.g.\n`;
     for (const s of t.sample) out += `        ${s}\n`;
     if (t.audit) out += `        all failing rows: ${t.audit}\n`;
   }

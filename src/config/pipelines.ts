@@ -20,10 +20,11 @@ function invalid(message: string, option: string, hint: string): CorrenteError {
 }
 
 /**
- * Validates every pipeline.
+ * Validates every pipeline; `times: false` leaves out the cron and time zone checks of
+ * their schedules (see `LoadConfigOptions.checkSchedules`).
  * @throws CorrenteError `CONFIG_INVALID` naming `pipelines.<name>.tasks.<task>.<key>`.
  */
-export function assertPipelinesValid(pipelines: Readonly<Record<string, PipelineConfig>>): void {
+export function assertPipelinesValid(pipelines: Readonly<Record<string, PipelineConfig>>, { times = true }: { times?: boolean } = {}): void {
   for (const [name, p] of Object.entries(pipelines)) {
     const tasks = Object.keys(p.tasks);
     for (const [task, t] of Object.entries(p.tasks)) {
@@ -40,7 +41,7 @@ export function assertPipelinesValid(pipelines: Readonly<Record<string, Pipeline
     if (cycle) {
       throw invalid(`Pipeline ${name}: tasks depend on each other in a cycle: ${cycle.join(' -> ')}`, `pipelines.${name}.tasks.${cycle[0]}.needs`, 'Remove one of these needs so the tasks form a DAG');
     }
-    if (p.schedule) {
+    if (p.schedule && times) {
       const option = `pipelines.${name}.schedule`;
       if (!isTimeZone(p.schedule.tz)) throw invalid(`Pipeline ${name}: unknown time zone ${JSON.stringify(p.schedule.tz)}`, `${option}.tz`, 'Use an IANA name such as UTC or America/Sao_Paulo');
       try {

@@ -23,12 +23,19 @@ export function nextFireTimes(cron: string, tz: string, count = 1, from = new Da
   return Array.from({ length: count }, () => expr.next().toDate());
 }
 
-export function assertSchedulesValid(schedules: Config['schedules']): void {
+/**
+ * Validates the `schedules` entries; `times: false` leaves out the cron and time zone
+ * checks (see `LoadConfigOptions.checkSchedules`).
+ * @throws CorrenteError `CONFIG_INVALID` naming `schedules[i].<key>`.
+ */
+export function assertSchedulesValid(schedules: Config['schedules'], { times = true }: { times?: boolean } = {}): void {
   const ids = new Set<string>();
   schedules.forEach((s, i) => {
     const where = `schedules[${i}] (${s.id})`;
     if (ids.has(s.id)) throw new CorrenteError('CONFIG_INVALID', `${where}: duplicate schedule id`, { option: `schedules[${i}].id`, hint: 'Give every schedule a distinct id' });
     ids.add(s.id);
+    for (const t of s.tables) parseTableRef(t);
+    if (!times) return;
     if (!isTimeZone(s.tz)) {
       throw new CorrenteError('CONFIG_INVALID', `${where}: unknown time zone ${JSON.stringify(s.tz)}`, { option: `schedules[${i}].tz`, hint: 'Use an IANA name such as UTC, Europe/Lisbon or America/Sao_Paulo' });
     }
@@ -40,6 +47,5 @@ export function assertSchedulesValid(schedules: Config['schedules']): void {
         hint: 'Use 5 fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *" for 02:00 daily',
       });
     }
-    for (const t of s.tables) parseTableRef(t);
   });
 }

@@ -147,7 +147,15 @@ describe('Dockerfile', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const entrypoint = JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? 'null') as string[] | null;
-    expect(entrypoint).toEqual(['node', pkg.bin.corrente]);
+    expect(entrypoint?.[0]).toBe('node');
+    expect(entrypoint?.at(-1)).toBe(pkg.bin.corrente);
+    // The bin's memory settings (its #! line) hold in the image too: each Node flag in
+    // ENTRYPOINT or NODE_OPTIONS, each variable in ENV.
+    const shebang = readFileSync(join(root, 'cli', 'main.ts'), 'utf8').split('\n')[0]!;
+    const [, vars = '', flags = ''] = /^#!\/usr\/bin\/env -S (.*?)\s*node\s+(.*)$/.exec(shebang) ?? [];
+    const nodeOptions = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1] ?? '';
+    for (const flag of flags.split(/\s+/)) expect([...(entrypoint ?? []), ...nodeOptions.split(/\s+/)], flag).toContain(flag);
+    for (const v of vars.split(/\s+/).filter(Boolean)) expect(dockerfile, v).toMatch(new RegExp(`^\\s*${v}\\b`, 'm'));
     expect(dockerfile).toMatch(/^CMD \["worker"\]\s*$/m);
     expect(dockerfile).toMatch(/^USER (?!root|0\b)\S+/m);
   });

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, nextFireTimes } from '../../src/config/index.js';
 import type { CorrenteError } from '../../src/shared/errors.js';
 
-function withYaml(text: string): () => unknown {
+function withYaml(text: string, checkSchedules?: boolean): () => unknown {
   const file = join(mkdtempSync(join(tmpdir(), 'corrente-sched-')), 'c.yaml');
   writeFileSync(file, text);
-  return () => loadConfig({ env: {}, file });
+  return () => loadConfig({ env: {}, file, ...(checkSchedules === undefined ? {} : { checkSchedules }) });
 }
 
 function errorOf(fn: () => unknown): CorrenteError {
@@ -43,5 +43,17 @@ describe('schedules config', () => {
   it('rejects duplicate ids and bad table names', () => {
     expect(errorOf(withYaml('schedules:\n  - {id: a, cron: "0 2 * * *", tables: [a.b]}\n  - {id: a, cron: "0 3 * * *", tables: [a.b]}\n')).message).toContain('duplicate schedule id');
     expect(errorOf(withYaml('schedules:\n  - {id: a, cron: "0 2 * * *", tables: [nodot]}\n')).code).toBe('CONFIG_INVALID');
+  });
+
+  it('leaves out only the cron and time zone checks when checkSchedules is false (export workers)', () => {
+    const times = 'schedules:\n  - {id: a, cron: "61 2 * * *", tz: Mars/Olympus, tables: [a.b]}\npipelines:\n  p:\n    schedule: {cron: "0 2 * * *", tz: Mars/Base}\n    tasks: {g: {kind: gc}}\n';
+    expect(errorOf(withYaml(times)).code).toBe('CONFIG_INVALID');
+    const c = withYaml(times, false)() as ReturnType<typeof loadConfig>;
+    expect(c.schedules[0]!.tz).toBe('Mars/Olympus');
+    expect(c.pipelines.p!.schedule!.tz).toBe('Mars/Base');
+    // The rest of the validation still runs.
+    expect(errorOf(withYaml('schedules:\n  - {id: a, cron: "0 2 * * *", tables: [a.b]}\n  - {id: a, cron: "0 3 * * *", tables: [a.b]}\n', false)).message).toContain('duplicate schedule id');
+    expect(errorOf(withYaml('schedules:\n  - {id: a, cron: "0 2 * * *", tables: [nodot]}\n', false)).code).toBe('CONFIG_INVALID');
+    expect(errorOf(withYaml('pipelines:\n  p:\n    tasks: {g: {kind: gc, needs: [h]}}\n', false)).message).toContain('needs unknown task');
   });
 });
