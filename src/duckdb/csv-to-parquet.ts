@@ -26,6 +26,12 @@ export interface ParquetWriteOptions {
   readBufferBytes?: number;
 }
 
+/**
+ * Runs `search` over a CSV holding the rows a failed conversion read (the same format),
+ * and returns its result.
+ */
+export type WithDiagnosisCsv = <T>(search: (csvPath: string) => Promise<T>) => Promise<T>;
+
 /** Where a conversion writes: one file, or files rolled over at a size into a directory. */
 export type ParquetTarget = { file: string } | { dir: string; fileSizeBytes: number };
 
@@ -172,10 +178,15 @@ export function buildCsvToParquetSql(schema: TableSchema, csvPath: string, targe
   );
 }
 
+/** Marks the error that {@link findUnconvertible} raises to stop at the row it found. */
+const FOUND = 'corrente-unconvertible:';
+
 /**
- * The first row of a chunk whose column `index` does not convert: its primary key (as
- * text) and the value's first bytes. Every column is read as text so the CSV reader
- * itself cannot fail, and the conversion is tried per value.
+ * A row of a chunk whose column `index` does not convert: its primary key (as text) and
+ * the value's first bytes. Every column is read as text so the CSV reader itself cannot
+ * fail, and the conversion is tried per value. The search stops at the row it finds by
+ * raising an error, not with `LIMIT 1`, which reading a pipe does not stop: DuckDB went on
+ * reading an endless pipe after the row matched (measured).
  */
 async function findUnconvertible(session: DuckSession, schema: TableSchema, csvPath: string, opts: ParquetWriteOptions, index: number): Promise<{ key: string; value: string } | undefined> {
   const col = schema.columns[index]!;
@@ -184,8 +195,16 @@ async function findUnconvertible(session: DuckSession, schema: TableSchema, csvP
   const keys = schema.primaryKey.map((k) => schema.columns.findIndex((x) => x.name === k)).filter((i) => i >= 0);
   const keyText = keys.length > 0 ? keys.map((i) => `${quoteLiteral(`${schema.columns[i]!.name}=`)} || c${i}`).join(` || ', ' || `) : `'(no primary key)'`;
   const reader = csvReader(csvPath, schema.columns.map(() => 'VARCHAR'), opts);
-  const [row] = await session.rows(`SELECT ${keyText} AS key, left(${c}, 40) AS value FROM ${reader} WHERE ${c} IS NOT NULL AND try(${converted}) IS NULL LIMIT 1`);
-  return row ? { key: String(row.key), value: String(row.value) } : undefined;
+  const found = `error(${quoteLiteral(FOUND)} || to_json(struct_pack(key := ${keyText}, value := left(${c}, 40))))`;
+  try {
+    await session.rows(`SELECT count(CASE WHEN ${c} IS NOT NULL AND try(${converted}) IS NULL THEN ${found} END) FROM ${reader}`);
+    return undefined;
+  } catch (err) {
+    const message = coerceError(err).message;
+    const at = message.indexOf(FOUND);
+    if (at < 0) throw err;
+    return JSON.parse(message.slice(at + FOUND.length).split('\n')[0]!) as { key: string; value: string };
+  }
 }
 
 /**
@@ -201,7 +220,7 @@ export async function writeParquetFromCsv(
   opts: ParquetWriteOptions,
   signal?: AbortSignal,
 ): Promise<number> {
-  const rows = await convert(session, schema, csvPath, { file: parquetPath }, opts, { signal, diagnosisCsv: async () => csvPath });
+  const rows = await convert(session, schema, csvPath, { file: parquetPath }, opts, { signal, withDiagnosisCsv: (search) => search(csvPath) });
   return Number(rows[0]?.Count ?? rows[0]?.count ?? 0);
 }
 
@@ -209,8 +228,8 @@ export async function writeParquetFromCsv(
  * Converts a CSV (a file, or a named pipe being written) into Parquet files of about
  * `target.fileSizeBytes` in `target.dir`, and returns them in order. An empty input
  * writes no file. The input of a pipe cannot be read twice: on a conversion error,
- * `diagnosisCsv` gives a file holding the rows DuckDB was reading, searched for the row
- * to name in the error.
+ * `withDiagnosisCsv` runs the search for the row to name in the error over a CSV of the
+ * same rows (a pipe fed again from the source, say).
  * @throws CorrenteError `UNSUPPORTED_VALUE` as {@link writeParquetFromCsv}.
  */
 export async function writeParquetFilesFromCsv(
@@ -219,7 +238,7 @@ export async function writeParquetFilesFromCsv(
   csvPath: string,
   target: { dir: string; fileSizeBytes: number },
   opts: ParquetWriteOptions,
-  options: { signal?: AbortSignal | undefined; diagnosisCsv: () => Promise<string | undefined> },
+  options: { signal?: AbortSignal | undefined; withDiagnosisCsv: WithDiagnosisCsv },
 ): Promise<WrittenParquet[]> {
   return inPartOrder((await convert(session, schema, csvPath, target, opts, options)).map(writtenFileOf));
 }
@@ -230,7 +249,7 @@ async function convert(
   csvPath: string,
   target: ParquetTarget,
   opts: ParquetWriteOptions,
-  options: { signal?: AbortSignal | undefined; diagnosisCsv: () => Promise<string | undefined> },
+  options: { signal?: AbortSignal | undefined; withDiagnosisCsv: WithDiagnosisCsv },
 ): Promise<Record<string, unknown>[]> {
   const { signal } = options;
   try {
@@ -240,8 +259,7 @@ async function convert(
     if (isOutOfMemory(err)) throw outOfMemoryError(err, formatTableRef(schema.table), 'conversion to Parquet');
     const cause = coerceError(err);
     const index = /\bc(\d+)\b/.exec(cause.message);
-    const csv = index ? await options.diagnosisCsv().catch(() => undefined) : undefined;
-    const where = index && csv ? await findUnconvertible(session, schema, csv, opts, Number(index[1])).catch(() => undefined) : undefined;
+    const where = index ? await options.withDiagnosisCsv((csv) => findUnconvertible(session, schema, csv, opts, Number(index[1]))).catch(() => undefined) : undefined;
     throw conversionError(schema, cause, where);
   }
 }

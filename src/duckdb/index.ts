@@ -1,5 +1,5 @@
 export { openDuckSession, type DuckSession, type DuckSessionOptions } from './duckdb-session.js';
-export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type ParquetWriteOptions } from './csv-to-parquet.js';
+export { buildCsvToParquetSql, duckType, memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type ParquetWriteOptions, type WithDiagnosisCsv } from './csv-to-parquet.js';
 export type { WrittenParquet } from './written-files.js';
 export { buildParquetFingerprintSql, fingerprintParquet, fingerprintRelation } from './parquet-fingerprint.js';
 export { applyScanBudget, fitScanBudget, setScanBudget, type ScanBudget } from './scan-budget.js';

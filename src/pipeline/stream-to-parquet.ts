@@ -8,12 +8,18 @@
  * a whole line inside one read buffer, sized before the first row arrives. Such a row
  * ends the current conversion, is written to a CSV file of its own and converted with a
  * buffer of its size; the rows after it start a new conversion.
+ *
+ * What DuckDB read from the pipe cannot be read again, yet a failed conversion should name
+ * the row that failed. Rather than keep the last rows in memory for that (two read
+ * buffers, ~9 MB for the whole export), a failed conversion reads its range again from
+ * Postgres, in a session of its own, through a second pipe, until the first value that
+ * does not convert: a second read, paid only when the export fails anyway.
  */
 import { mkdir, open, readdir, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions, type WrittenParquet } from '../duckdb/index.js';
+import { memoryNeededMb, writeParquetFilesFromCsv, writeParquetFromCsv, type DuckSession, type ParquetWriteOptions, type WithDiagnosisCsv, type WrittenParquet } from '../duckdb/index.js';
 import type { ManifestFile, StageSeconds } from '../lake/index.js';
-import { buildCopySql, copyOut, describeTarget, mapPgError, type CopyBatch, type PgClient, type RowFilter } from '../postgres/index.js';
+import { buildCopySql, copyOut, describeTarget, mapPgError, openReadSession, type CopyBatch, type PgClient, type RowFilter } from '../postgres/index.js';
 import { CorrenteError } from '../shared/errors.js';
 import { formatTableRef, type TableRef, type TableSchema } from '../shared/table-schema.js';
 import type { ExportCallOptions, ExportDeps, ExportProgress } from './export-types.js';
@@ -39,13 +45,6 @@ const MAX_ROW_GROUP_BYTES = 64 * MIB;
 export function rowGroupRowsFor(rowBytes: number, configured: number): number {
   return Math.max(1, Math.min(configured, Math.floor(MAX_ROW_GROUP_BYTES / Math.max(1, rowBytes))));
 }
-
-/**
- * The last rows written to the pipe, kept to name the row a failed conversion stopped at:
- * what DuckDB read cannot be read again from a pipe, and it fails within the buffer it is
- * parsing or the one read ahead (plus what the pipe and socket still hold).
- */
-const DIAGNOSIS_BYTES = 2 * PIPE_READ_BUFFER_BYTES + MIB;
 
 /** Where one range goes and how its files are named. */
 export interface RangeTarget {
@@ -74,14 +73,47 @@ async function dirBytes(dir: string): Promise<number> {
 
 const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
 
-/** One DuckDB conversion reading the pipe, and what it was fed. */
+/** One DuckDB conversion reading the pipe, and the widest row it was fed. */
 interface Conversion {
   pipe: PipeWriter;
   written: Promise<WrittenParquet[]>;
-  /** Newest batches written, at most about {@link DIAGNOSIS_BYTES}. */
-  recent: Buffer[];
-  recentBytes: number;
   maxRowBytes: number;
+}
+
+/**
+ * {@link WithDiagnosisCsv} for a conversion fed from a pipe: COPY the range again (a new
+ * snapshot: rows changed since may be missed, which only loses the row's name) into a
+ * second pipe at `path` while `search` reads it; stop both once `search` is done. Rows
+ * too long for a pipe are left out.
+ */
+function rereadRange(deps: ExportDeps, schema: TableSchema, filter: RowFilter | undefined, path: string, signal: AbortSignal | undefined): WithDiagnosisCsv {
+  return async (search) => {
+    const session = await openReadSession(deps.pool, { target: deps.postgresUrl });
+    let pipe: PipeWriter | undefined;
+    let rows: ReturnType<typeof copyOut> | undefined;
+    try {
+      pipe = await createPipeWriter(path);
+      const out = pipe;
+      const copy = (rows = copyOut(session.client, buildCopySql(schema, filter)));
+      const feeding = (async () => {
+        for await (const batch of copy as AsyncIterable<CopyBatch>) {
+          if (signal?.aborted) break;
+          if (!batch.wide) await out.write(batch.data);
+          copy.recycle(batch.data);
+        }
+        await out.end();
+      })();
+      // Fails once `search` stops reading (the normal way out), or with the COPY: then the
+      // pipe must close, or `search` would wait for rows forever.
+      feeding.catch(() => out.destroy());
+      return await search(path);
+    } finally {
+      pipe?.destroy();
+      rows?.destroy();
+      // The COPY was cut short: the connection's state is unknown.
+      await session.close(true);
+    }
+  };
 }
 
 /** A row too long for the pipe, being written to a file of its own. */
@@ -179,13 +211,9 @@ export async function streamToParquet(
       throw err;
     }
     const session = duck;
-    const conversion: Conversion = { pipe, written: Promise.resolve([]), recent: [], recentBytes: 0, maxRowBytes: 0 };
-    const diagnosisCsv = async (): Promise<string> => {
-      const path = join(dir, 'recent.csv');
-      await writeFile(path, conversion.recent);
-      return path;
-    };
-    conversion.written = writeParquetFilesFromCsv(session, schema, join(dir, 'rows.csv'), { dir: join(dir, 'out'), fileSizeBytes }, opts, { signal, diagnosisCsv })
+    const conversion: Conversion = { pipe, written: Promise.resolve([]), maxRowBytes: 0 };
+    const withDiagnosisCsv = rereadRange(deps, schema, target.filter, join(dir, 'reread.csv'), signal);
+    conversion.written = writeParquetFilesFromCsv(session, schema, join(dir, 'rows.csv'), { dir: join(dir, 'out'), fileSizeBytes }, opts, { signal, withDiagnosisCsv })
       .catch((err: unknown) => {
         // Unblock a write waiting for a reader that is gone.
         pipe.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -265,17 +293,12 @@ export async function streamToParquet(
         conversion ??= await startConversion(batch);
         const c = conversion;
         c.maxRowBytes = Math.max(c.maxRowBytes, batch.maxRowBytes);
-        c.recent.push(batch.data);
-        c.recentBytes += batch.data.length;
-        while (c.recentBytes - c.recent[0]!.length >= DIAGNOSIS_BYTES) {
-          const old = c.recent.shift()!;
-          c.recentBytes -= old.length;
-          stream.recycle(old);
-        }
         const t0 = performance.now();
         // A write fails when DuckDB stopped reading: its own error says why.
         await c.pipe.write(batch.data).catch((err: unknown) => c.written.then(() => Promise.reject(err)));
         stages.readPaused += secondsSince(t0);
+        // Written out to the socket ('drain' came): the buffer can carry the next rows.
+        stream.recycle(batch.data);
       }
       report('exporting');
     }

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDuckSession, writeParquetFilesFromCsv, type DuckSession, type ParquetWriteOptions } from '../../src/duckdb/index.js';
+import { openDuckSession, writeParquetFilesFromCsv, type DuckSession, type ParquetWriteOptions, type WithDiagnosisCsv } from '../../src/duckdb/index.js';
 import { createPipeWriter } from '../../src/pipeline/named-pipe.js';
 import type { CorrenteError } from '../../src/shared/errors.js';
 import type { TableSchema } from '../../src/shared/table-schema.js';
@@ -24,6 +24,8 @@ const schema: TableSchema = {
   primaryKey: ['id'],
   estimatedRows: -1,
 };
+/** For conversions that must not fail on a value. */
+const noDiagnosis: WithDiagnosisCsv = () => Promise.reject(new Error('no value was expected to fail'));
 const opts: ParquetWriteOptions = { compression: 'zstd', compressionLevel: 3, parquetVersion: 'v2', rowGroupRows: 10_000, maxLineBytes: 1 << 20, readBufferBytes: 4 << 20 };
 
 /** Rows `from`..`to-1` as COPY would write them (every 7th note NULL, every 5th empty). */
@@ -52,7 +54,7 @@ describe('a named pipe into a DuckDB conversion', () => {
   it('carries 400k rows through many writes, exactly, into files rolled over by size', async () => {
     const fifo = join(dir, 'rows.csv');
     const pipe = await createPipeWriter(fifo);
-    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 256 << 10 }, opts, { diagnosisCsv: async () => undefined });
+    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 256 << 10 }, opts, { withDiagnosisCsv: noDiagnosis });
     // Every write below waits for DuckDB; a listener left behind per wait would pile up.
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.name);
@@ -88,21 +90,27 @@ describe('a named pipe into a DuckDB conversion', () => {
   it('a value that does not convert fails the conversion, releases the writer and names the row', async () => {
     const fifo = join(dir, 'rows.csv');
     const pipe = await createPipeWriter(fifo);
-    const recent: Buffer[] = [];
     const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 1 << 20 }, opts, {
-      diagnosisCsv: async () => {
-        const path = join(dir, 'recent.csv');
-        // What the export keeps: about two of DuckDB's 4 MB read buffers.
-        await writeFile(path, recent.slice(-15));
-        return path;
+      // What the export does: the same rows again, from the start, through a second pipe
+      // (here endless: the search must stop reading at the row it names).
+      withDiagnosisCsv: async (search) => {
+        const again = join(dir, 'again.csv');
+        const feed = await createPipeWriter(again);
+        const feeding = (async () => {
+          for (let i = 0; ; i += 10_000) await feed.write(rows(i, i + 10_000, 123_456));
+        })();
+        feeding.catch(() => undefined);
+        try {
+          return await search(again);
+        } finally {
+          feed.destroy();
+        }
       },
     });
     written.catch((err: unknown) => pipe.destroy(err as Error));
     const writing = (async () => {
       for (let i = 0; ; i += 10_000) {
-        const b = rows(i, i + 10_000, 123_456);
-        recent.push(b);
-        await pipe.write(b);
+        await pipe.write(rows(i, i + 10_000, 123_456));
       }
     })();
     const writerReleased = expect(writing).rejects.toThrow(); // EPIPE: the reader is gone
@@ -113,7 +121,7 @@ describe('a named pipe into a DuckDB conversion', () => {
   it('a writer that stops midway ends the conversion with the rows it got, and later writes fail', async () => {
     const fifo = join(dir, 'rows.csv');
     const pipe = await createPipeWriter(fifo);
-    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 64 << 20 }, opts, { diagnosisCsv: async () => undefined });
+    const written = writeParquetFilesFromCsv(duck, schema, fifo, { dir: join(dir, 'out'), fileSizeBytes: 64 << 20 }, opts, { withDiagnosisCsv: noDiagnosis });
     await pipe.write(rows(0, 500)); // less than a pipe holds: written at once
     pipe.destroy(new Error('terminating connection due to administrator command'));
     await expect(pipe.write(rows(500, 1000))).rejects.toThrow('terminating connection');
@@ -128,11 +136,13 @@ describe('a named pipe into a DuckDB conversion', () => {
   });
 
   it('a conversion that runs out of DuckDB memory says which setting to raise', async () => {
-    const small = await openDuckSession({ memoryMb: 16, threads: 1 });
+    // A spill directory of its own: DuckDB's default (.tmp in the working directory) is
+    // shared with other test processes, whose spill files have the same names.
+    const small = await openDuckSession({ memoryMb: 16, threads: 1, tempDir: join(dir, 'spill') });
     try {
       const csv = join(dir, 'wide.csv');
       await writeFile(csv, Array.from({ length: 20_000 }, (_, i) => `${i},1.00,"${'w'.repeat(2000)}${i}"\n`).join(''));
-      const failed = writeParquetFilesFromCsv(small, schema, csv, { dir: join(dir, 'out'), fileSizeBytes: 64 << 20 }, { ...opts, rowGroupRows: 122_880 }, { diagnosisCsv: async () => csv });
+      const failed = writeParquetFilesFromCsv(small, schema, csv, { dir: join(dir, 'out'), fileSizeBytes: 64 << 20 }, { ...opts, rowGroupRows: 122_880 }, { withDiagnosisCsv: (search) => search(csv) });
       const err = await failed.then(() => undefined, (e: unknown) => e as CorrenteError);
       expect(err?.message).toMatch(/^core\.t: the conversion to Parquet ran out of DuckDB's memory limit \(export\.duckdbMemoryMb\): .*Out of Memory.*\. Nothing was published$/);
       expect(err).toMatchObject({ code: 'CONFIG_INVALID', retryable: false, hint: expect.stringContaining('Raise export.duckdbMemoryMb') });
