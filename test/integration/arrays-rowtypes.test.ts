@@ -198,6 +198,24 @@ describe('arrays and row types, default configuration', () => {
     expect(keys.filter((k) => /_(current|manifest|staged)\.json$/.test(k))).toEqual([]);
   });
 
+  it('names a failing row far into a table read again for it, and leaves no COPY running', async () => {
+    const s = `"${db.schema}"`;
+    await db.admin.query(`CREATE TABLE ${s}.bad_late (id int PRIMARY KEY, price numeric(10,2), note text)`);
+    // ~25 MB of CSV: the row is well past anything a pipe or read buffer holds.
+    await db.admin.query(`INSERT INTO ${s}.bad_late SELECT g, g % 1000, repeat('n', 60) FROM generate_series(1, 300000) g`);
+    await db.admin.query(`UPDATE ${s}.bad_late SET price = 'NaN' WHERE id = 250000`);
+    const err = await exportTable(lake.deps, { runId: 'bad2', table: { schema: db.schema, name: 'bad_late' }, layer: 'bronze' }).catch((e: unknown) => e as Error);
+    expect((err as Error).message).toMatch(/"price" \(numeric\(10,2\)\) holds a value that DECIMAL\(10,2\) cannot store exactly at row id=250000, value starting "NaN"\. Nothing was published/);
+    // The second read stopped at the row, and its connection was dropped.
+    let copies = -1;
+    for (let i = 0; i < 50 && copies !== 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const r = await db.admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY %bad_late%' AND state <> 'idle' AND pid <> pg_backend_pid()`);
+      copies = r.rows[0]!.n;
+    }
+    expect(copies).toBe(0);
+  });
+
   it('checksums composites by value: an all-NULL row is not the NULL of the column', async () => {
     // Composite columns are TEXT; their len/hash must count '(,)' and skip only SQL NULLs.
     const fp = manifest.sourceFingerprint!.columns;
