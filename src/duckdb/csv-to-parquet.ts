@@ -19,8 +19,9 @@ export interface ParquetWriteOptions {
   /** Longest CSV line in the chunk, bytes (sizes DuckDB's read buffer). */
   maxLineBytes: number;
   /**
-   * DuckDB's CSV read buffer, bytes (raised to hold the longest line). Reading a pipe,
-   * 4 MB measured fastest (5M rows: 4.6-5.1 s vs 5.7-5.8 s with 2 or 8 MB, 8.4 s with 16).
+   * DuckDB's CSV read buffer, bytes (raised to hold the longest line). Reading a pipe
+   * alone, 4 MB measured fastest (5M rows: 4.6-5.1 s vs 5.7-5.8 s with 2 or 8 MB, 8.4 s
+   * with 16); inside a whole export, where the COPY sets the pace, 3 MB was as fast.
    * @defaultValue 16 MB
    */
   readBufferBytes?: number;
