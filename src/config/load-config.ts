@@ -30,8 +30,8 @@ export interface LoadConfigOptions {
   /**
    * Check that every schedule's cron pattern parses and its time zone exists. Processes
    * that never read a schedule (an export worker) skip it: the check loads ICU's time
-   * zone data, ~5 MB of resident memory for the rest of the process's life. The scheduler,
-   * `doctor` and the pipeline commands always check.
+   * zone data, ~5 MB of resident memory for the rest of the process's life. Only the CLI's
+   * `migrate` and `worker` skip it; the scheduler will not start on a bad schedule.
    * @defaultValue true
    */
   checkSchedules?: boolean;
