@@ -22,7 +22,7 @@ FROM ${NODE_IMAGE} AS runtime
 # --enable-source-maps: dist/ ships source maps, so stack traces point at the .ts lines.
 # --max-semi-space-size=2, MALLOC_ARENA_MAX=2 and (in ENTRYPOINT: NODE_OPTIONS does not take
 # it) --optimize-for-size: the memory settings the `corrente` bin's #! line sets (about
-# 55 MB less peak RSS per export; bench/README.md, "Memory").
+# 40-45 MB less peak RSS per export; bench/README.md, "Round 2, third pass").
 # LAKE_DIR is used only when no S3/MinIO endpoint is configured.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --max-semi-space-size=2" \
