@@ -64,7 +64,7 @@ async function buildModels(runtime: Runtime, store: Awaited<ReturnType<Runtime['
       const o = e.outcome;
       if (e.phase !== 'end' || !o) return;
       const tests = o.tests.length ? `, ${o.tests.filter((t) => t.failingRows === 0).length}/${o.tests.length} tests passed` : '';
-      process.stdout.write(`  ${`${o.layer}.${o.model}`.padEnd(32)} ${o.status.padEnd(9)} ${formatCount((o.rows ?? 0)).padStart(12)} rows${tests}${o.error ? `: ${o.error}` : ''}\n`);
+      process.stdout.write(`  ${`${o.layer}.${o.model}`.padEnd(32)} ${o.status.padEnd(9)} ${formatCount(o.rows ?? 0).padStart(12)} rows${tests}${o.error ? `: ${o.error}` : ''}\n`);
     },
   });
   if (!result.ok) throw new CorrenteError('MODEL_FAILED', result.models.find((m) => m.status !== 'published')!.error ?? 'a model was not published');

@@ -54,7 +54,7 @@ export async function publishCommand(ctx: CliContext, paths: string[], flags: Pu
     const result = await publishFiles(deps, { files, table, format, runId, ...(key?.length ? { key } : {}), ...(dir ? { transformsDir: dir } : {}) });
     if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
-      process.stdout.write(`${table.schema}.${table.name}: ${result.status}, run ${result.runId}, ${formatCount((result.rows ?? 0))} rows from ${files.length} file(s), contract: ${result.contract}${result.pointerMoved === false ? ' (not made current: a newer run is current)' : ''}\n`);
+      process.stdout.write(`${table.schema}.${table.name}: ${result.status}, run ${result.runId}, ${formatCount(result.rows ?? 0)} rows from ${files.length} file(s), contract: ${result.contract}${result.pointerMoved === false ? ' (not made current: a newer run is current)' : ''}\n`);
       for (const t of result.tests.filter((x) => x.failingRows > 0)) {
         process.stdout.write(`  ${t.severity === 'error' ? 'FAILED' : 'warn  '} ${t.name}: ${t.failingRows} row(s), e.g. ${t.sample.slice(0, 3).join(' ')}${t.audit ? `\n    all failing rows: ${t.audit}` : ''}\n`);
       }

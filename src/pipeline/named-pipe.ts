@@ -23,7 +23,10 @@ const CONNECT_RETRY_MS = 2;
 
 /** The writing end of a named pipe. */
 export interface PipeWriter {
-  /** Resolves once the bytes are handed to the pipe; waits for the reader to open it and while it is behind. */
+  /**
+   * Resolves once every byte of `data` is in the pipe (the caller may then reuse the
+   * buffer); waits for the reader to open it and while it is behind.
+   */
   write(data: Buffer): Promise<void>;
   /** Flushes and closes: the reader sees end of file. */
   end(): Promise<void>;
@@ -78,13 +81,10 @@ export async function createPipeWriter(path: string): Promise<PipeWriter> {
     write: async (data) => {
       const s = await connected;
       if (failure) throw failure;
-      if (s.write(data)) return;
-      let onDrain: (() => void) | undefined;
-      try {
-        await Promise.race([new Promise<void>((resolve) => s.once('drain', (onDrain = resolve))), closed]);
-      } finally {
-        s.off('drain', onDrain!);
-      }
+      // The write's own callback, not write()'s return value or 'drain': a write smaller
+      // than the socket's high-water mark returns true while libuv may still be holding
+      // (a reference to) its bytes, and the export recycles the buffer once this resolves.
+      await Promise.race([new Promise<void>((resolve, reject) => s.write(data, (err) => (err ? reject(err) : resolve()))), closed]);
     },
     end: async () => {
       const s = await connected;

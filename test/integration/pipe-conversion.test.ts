@@ -5,6 +5,7 @@
  * DuckDB is behind; a failing conversion releases a waiting writer; a writer that stops
  * midway ends the conversion (never a hang).
  */
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,29 @@ describe('a named pipe into a DuckDB conversion', () => {
     const writerReleased = expect(writing).rejects.toThrow(); // EPIPE: the reader is gone
     await expect(written).rejects.toThrow(/"amount" \(numeric\(12,2\)\) holds a value that DECIMAL\(12,2\) cannot store exactly at row id=123456, value starting "NaN"/);
     await writerReleased;
+  });
+
+  it('a write resolves only once its bytes are in the pipe, so the buffer can be reused at once', async () => {
+    const fifo = join(dir, 'reuse.fifo');
+    const pipe = await createPipeWriter(fifo);
+    const chunks: Buffer[] = [];
+    const reader = createReadStream(fifo);
+    reader.pause(); // a reader that is behind: the pipe fills, later writes queue in libuv
+    reader.on('data', (c) => void chunks.push(c as Buffer));
+    const ended = new Promise((resolve) => reader.on('end', resolve));
+    setTimeout(() => reader.resume(), 300);
+    // Small writes (below the socket's 16 KB high-water mark) into one reused buffer, as
+    // the export recycles its batches.
+    const buffer = Buffer.alloc(8 * 1024);
+    for (let i = 0; i < 64; i++) {
+      buffer.fill(i % 251);
+      await pipe.write(buffer);
+    }
+    await pipe.end();
+    await ended;
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(64 * 8 * 1024);
+    for (let i = 0; i < 64; i++) expect(all.subarray(i * 8192, (i + 1) * 8192).every((b) => b === i % 251), `chunk ${i}`).toBe(true);
   });
 
   it('a writer that stops midway ends the conversion with the rows it got, and later writes fail', async () => {
