@@ -126,7 +126,7 @@ describe('a named pipe into a DuckDB conversion', () => {
     const reader = createReadStream(fifo);
     reader.pause(); // a reader that is behind: the pipe fills, later writes queue in libuv
     reader.on('data', (c) => void chunks.push(c as Buffer));
-    const ended = new Promise((resolve) => reader.on('end', resolve));
+    const ended = new Promise<void>((resolve) => reader.on('end', () => resolve()));
     setTimeout(() => reader.resume(), 300);
     // Small writes (below the socket's 16 KB high-water mark) into one reused buffer, as
     // the export recycles its batches.
