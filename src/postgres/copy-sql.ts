@@ -5,8 +5,14 @@
  */
 import { listTravelsAsJsonValues, quoteIdent, type ColumnSpec, type TableSchema } from '../shared/table-schema.js';
 
-/** Session settings that make the text forms deterministic and exact. */
+/** Session settings that make the text forms exact, and them and the row order deterministic. */
 export const EXPORT_SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  // Every scan from the table's first block, not from wherever the last scan of it stopped
+  // (Postgres' synchronized scans, for tables over a quarter of shared_buffers): the same
+  // rows then come out in the same order, so exporting unchanged data again writes the same
+  // files, and the Parquet writer groups the same rows (its dictionaries, and so the file
+  // size, follow that grouping).
+  synchronize_seqscans: 'off',
   TimeZone: 'UTC',
   DateStyle: 'ISO, YMD',
   IntervalStyle: 'iso_8601',
