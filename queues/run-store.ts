@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { compareCodeUnits } from '../src/shared/compare-code-units.js';
 import { CorrenteError } from '../src/shared/errors.js';
 import { formatTableRef, type TableRef } from '../src/shared/table-schema.js';
 import { initialStatus, type RunStatus, type TableStatus } from './run-lifecycle.js';
@@ -116,11 +117,7 @@ export class RunStore {
         const streamed = chunkRows.get(k);
         return streamed !== undefined && t.state === 'exporting' ? { ...t, rows: streamed } : t;
       })
-      // By code unit, not localeCompare: the same order everywhere, and no ICU collation
-      // data mapped into the exporting process.
-      .map((t) => [formatTableRef(t.table), t] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, t]) => t);
+      .sort((a, b) => compareCodeUnits(formatTableRef(a.table), formatTableRef(b.table)));
     return { runId, createdAt: all._createdAt, tables };
   }
 

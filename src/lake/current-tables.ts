@@ -2,6 +2,7 @@
  * Finds every table with a published run in a bucket, from the `_current.json` pointers
  * (`<schema>/<table>/_current.json`).
  */
+import { compareCodeUnits } from '../shared/compare-code-units.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { TableRef } from '../shared/table-schema.js';
 import { readCurrentPointer } from './publish.js';
@@ -38,9 +39,5 @@ export async function listCurrentTables(store: ObjectStore, bucket: string, sign
     const pointer = await readCurrentPointer(store, bucket, table, signal);
     if (pointer) out.push({ bucket, table, pointer });
   }
-  return out.sort((a, b) => (a.table.schema === b.table.schema ? cmp(a.table.name, b.table.name) : cmp(a.table.schema, b.table.schema)));
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return out.sort((a, b) => (a.table.schema === b.table.schema ? compareCodeUnits(a.table.name, b.table.name) : compareCodeUnits(a.table.schema, b.table.schema)));
 }

@@ -18,6 +18,7 @@
  *   neither is kept, with a note saying why;
  * - a table whose `_current.json` is unreadable is left alone entirely.
  */
+import { compareCodeUnits } from '../shared/compare-code-units.js';
 import { CorrenteError } from '../shared/errors.js';
 import type { ObjectInfo } from '../storage/index.js';
 import { CURRENT_FILE, currentKeyUnder, MANIFEST_FILE, placeOfKey, runPrefixUnder } from './layout.js';
@@ -90,8 +91,6 @@ interface ListedTable {
   runs: Map<string, ObjectInfo[]>;
 }
 
-const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * Checks the options a plan needs.
  * @throws CorrenteError `CONFIG_INVALID` naming the option.
@@ -129,7 +128,7 @@ function groupByTable(listing: readonly ObjectInfo[]): ListedTable[] {
     objects.push(object);
     table.runs.set(place.runId, objects);
   }
-  return [...tables.values()].sort((a, b) => compareStrings(a.prefix, b.prefix));
+  return [...tables.values()].sort((a, b) => compareCodeUnits(a.prefix, b.prefix));
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
@@ -252,7 +251,7 @@ function hours(ms: number): string {
 function newestFirst(published: readonly { runId: string; publishedAt: number | undefined }[]): string[] {
   const allDated = published.every((p) => p.publishedAt !== undefined);
   return [...published]
-    .sort((a, b) => (allDated ? b.publishedAt! - a.publishedAt! : 0) || compareStrings(b.runId, a.runId))
+    .sort((a, b) => (allDated ? b.publishedAt! - a.publishedAt! : 0) || compareCodeUnits(b.runId, a.runId))
     .map((p) => p.runId);
 }
 
@@ -268,7 +267,7 @@ function newestKnownTime(runId: string, objects: readonly ObjectInfo[], facts: G
 }
 
 function planTable(table: ListedTable, facts: GcFacts, options: GcPlanOptions): TablePlan {
-  const runIds = [...table.runs.keys()].sort(compareStrings);
+  const runIds = [...table.runs.keys()].sort(compareCodeUnits);
   const plan: TablePlan = { prefix: table.prefix, current: undefined, runIds, removals: [], notes: [] };
   const pointer = table.hasCurrent ? facts.get(currentKeyUnder(table.prefix)) : undefined;
   if (pointer?.kind === 'pointer' && 'error' in pointer) return { ...plan, skipped: pointer.error };
@@ -320,7 +319,7 @@ function planTable(table: ListedTable, facts: GcFacts, options: GcPlanOptions): 
       removals.push({ runId, reason: 'unfinished', objects: table.runs.get(runId)! });
     }
   }
-  plan.removals = removals.sort((a, b) => compareStrings(a.runId, b.runId));
+  plan.removals = removals.sort((a, b) => compareCodeUnits(a.runId, b.runId));
   return plan;
 }
 
