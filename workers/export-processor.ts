@@ -7,7 +7,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { exportChunk, exportTable, type ExportProgress } from '../src/pipeline/index.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
 import { enqueueChunkedExport, enqueueVerify, exportJobSchema, parseJobData, TableRun, type ExportJobData } from '../queues/index.js';
-import { exportDepsOf, type WorkerContext } from './worker-context.js';
+import { exportDepsOf, stagedSummaryOf, type WorkerContext } from './worker-context.js';
 
 export interface ExportJobResult {
   rows?: number;
@@ -70,7 +70,7 @@ export function createExportProcessor(ctx: WorkerContext) {
         return { chunks: ranges.length };
       }
       const m = outcome.staged.manifest;
-      await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages, workDiskPeakBytes: m.timings.workDiskPeakBytes });
+      await run.staged(stagedSummaryOf(m));
       await enqueueVerify(ctx.queues, { runId: data.runId, table: data.table, bucket: m.bucket });
       return { rows: m.totals.rows, files: m.totals.files };
     } catch (err) {

@@ -7,7 +7,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { finalizeChunks, verifyAndPublish } from '../src/pipeline/index.js';
 import { formatTableRef } from '../src/shared/table-schema.js';
 import { finalizeJobSchema, parseJobData, TableRun, verifyJobSchema, type FinalizeJobData, type VerifyJobData } from '../queues/index.js';
-import { exportDepsOf, type WorkerContext } from './worker-context.js';
+import { exportDepsOf, stagedSummaryOf, type WorkerContext } from './worker-context.js';
 
 export function createVerifyProcessor(ctx: WorkerContext) {
   return async (job: Job<VerifyJobData | FinalizeJobData>, _token?: string, signal?: AbortSignal): Promise<{ published: boolean }> => {
@@ -19,7 +19,7 @@ export function createVerifyProcessor(ctx: WorkerContext) {
       if (finalize) {
         const deps = exportDepsOf(ctx, log);
         const { manifest: m } = await finalizeChunks(deps, { runId: finalize.runId, table: finalize.table, layer: finalize.layer }, finalize.chunks, signal);
-        await run.staged({ ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages, workDiskPeakBytes: m.timings.workDiskPeakBytes });
+        await run.staged(stagedSummaryOf(m));
       }
       const { manifest, publish } = await verifyAndPublish({ store: ctx.store, config: ctx.config.export, logger: log, buckets: ctx.config.storage.buckets }, { runId: data.runId, table: data.table, bucket: data.bucket }, signal);
       await run.published({

@@ -4,12 +4,13 @@
  * first, so a context has no close of its own.
  */
 import type { Config } from '../src/config/index.js';
+import type { Manifest } from '../src/lake/index.js';
 import type { PgPool } from '../src/postgres/index.js';
 import type { ObjectStore } from '../src/storage/index.js';
 import type { ExportDeps } from '../src/pipeline/index.js';
 import type { Runtime } from '../src/runtime/index.js';
 import type { Logger } from '../src/shared/logger.js';
-import { queueRuntime, type CorrenteQueues, type Redis, type RunStore } from '../queues/index.js';
+import { queueRuntime, type CorrenteQueues, type Redis, type RunStore, type StagedSummary } from '../queues/index.js';
 import { createSnapshotHolder, type SnapshotHolder } from './snapshot-holder.js';
 
 export interface WorkerContext {
@@ -38,6 +39,11 @@ export interface WorkerContextOptions {
 /** The export pipeline's dependencies, taken from the context, logging to `logger`. */
 export function exportDepsOf(ctx: WorkerContext, logger: Logger): ExportDeps {
   return { pool: ctx.pool, postgresUrl: ctx.config.postgres.url, store: ctx.store, buckets: ctx.config.storage.buckets, config: ctx.config.export, logger };
+}
+
+/** What a run records of a staged export (its manifest's totals and timings). */
+export function stagedSummaryOf(m: Manifest): StagedSummary {
+  return { ...m.totals, exportSeconds: m.timings.exportSeconds, stages: m.timings.stages, workDiskPeakBytes: m.timings.workDiskPeakBytes };
 }
 
 /** Opens (through `runtime`) what the processors need; `runtime.close()` releases it all. */
