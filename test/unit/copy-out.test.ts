@@ -141,4 +141,24 @@ describe('CopyMessageParser.recycle', () => {
     // Every batch after the first reused the one returned buffer.
     expect(buffers.size).toBeLessThanOrEqual(2);
   });
+
+  it("a later COPY fills the buffers an earlier one gave back (a table's ranges, read one after another)", () => {
+    const rows = Array.from({ length: 500 }, (_, i) => `${i},"range row ${i}"\n`);
+    /** Parses one whole COPY with batches of a size no other test uses, recycling each batch. */
+    const copy = (): { text: string; buffers: Set<ArrayBufferLike> } => {
+      const parts: string[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      const parser = new CopyMessageParser((b) => {
+        parts.push(b.data.toString());
+        buffers.add(b.data.buffer);
+        parser.recycle(b.data);
+      }, 3001);
+      expect(parser.parse(stream(rows))?.failed).toBe(false);
+      return { text: parts.join(''), buffers };
+    };
+    const first = copy();
+    const second = copy();
+    expect(second.text).toBe(rows.join(''));
+    expect([...second.buffers].every((b) => first.buffers.has(b))).toBe(true);
+  });
 });
