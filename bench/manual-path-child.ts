@@ -47,6 +47,10 @@ try {
   await new Promise<void>((resolve, reject) => {
     const p = spawn('psql', [database, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', `COPY ${table} TO STDOUT WITH (FORMAT csv)`], {
       stdio: ['ignore', fd, 'inherit'],
+      // Read from the table's first block, as corrente's exports do: with Postgres'
+      // synchronized scans on, a COPY of a large table starts wherever the last scan of
+      // it stopped, and the Parquet writer's file size follows the row order.
+      env: { ...process.env, PGOPTIONS: `${process.env.PGOPTIONS ?? ''} -c synchronize_seqscans=off`.trim() },
     });
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql COPY exited with ${code}`))));
