@@ -124,41 +124,41 @@ describe('CopyMessageParser', () => {
   });
 });
 
+/**
+ * Parses one whole COPY of `rows` fed in pieces of `pieceBytes`, recycling each batch as
+ * soon as it is read; returns the batches' text and the buffers they came in.
+ */
+function parseRecycling(rows: string[], batchBytes: number, pieceBytes: number): { batches: string[]; buffers: Set<ArrayBufferLike> } {
+  const batches: string[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  const parser = new CopyMessageParser((b) => {
+    batches.push(b.data.toString());
+    buffers.add(b.data.buffer);
+    parser.recycle(b.data);
+  }, batchBytes);
+  const input = stream(rows);
+  let end: CopyEnd | undefined;
+  for (let i = 0; i < input.length && !end; i += pieceBytes) end = parser.parse(input.subarray(i, i + pieceBytes));
+  expect(end?.failed).toBe(false);
+  return { batches, buffers };
+}
+
 describe('CopyMessageParser.recycle', () => {
   it('refills a returned buffer for a later batch, and the rows stay intact', () => {
     const rows = Array.from({ length: 2000 }, (_, i) => `${i},"row ${i}, ""q"""\n`);
-    const seen: string[] = [];
-    const buffers = new Set<ArrayBufferLike>();
-    const parser = new CopyMessageParser((b) => {
-      seen.push(b.data.toString());
-      buffers.add(b.data.buffer);
-      parser.recycle(b.data);
-    }, 4096);
-    const input = stream(rows);
-    for (let i = 0; i < input.length; i += 1000) parser.parse(input.subarray(i, i + 1000));
-    expect(seen.join('')).toBe(rows.join(''));
-    expect(seen.length).toBeGreaterThan(5);
+    const { batches, buffers } = parseRecycling(rows, 4096, 1000);
+    expect(batches.join('')).toBe(rows.join(''));
+    expect(batches.length).toBeGreaterThan(5);
     // Every batch after the first reused the one returned buffer.
     expect(buffers.size).toBeLessThanOrEqual(2);
   });
 
   it("a later COPY fills the buffers an earlier one gave back (a table's ranges, read one after another)", () => {
     const rows = Array.from({ length: 500 }, (_, i) => `${i},"range row ${i}"\n`);
-    /** Parses one whole COPY with batches of a size no other test uses, recycling each batch. */
-    const copy = (): { text: string; buffers: Set<ArrayBufferLike> } => {
-      const parts: string[] = [];
-      const buffers = new Set<ArrayBufferLike>();
-      const parser = new CopyMessageParser((b) => {
-        parts.push(b.data.toString());
-        buffers.add(b.data.buffer);
-        parser.recycle(b.data);
-      }, 3001);
-      expect(parser.parse(stream(rows))?.failed).toBe(false);
-      return { text: parts.join(''), buffers };
-    };
-    const first = copy();
-    const second = copy();
-    expect(second.text).toBe(rows.join(''));
+    // A batch size no other test uses, so the pool holds only what the first COPY gave back.
+    const first = parseRecycling(rows, 3001, 4096);
+    const second = parseRecycling(rows, 3001, 4096);
+    expect(second.batches.join('')).toBe(rows.join(''));
     expect([...second.buffers].every((b) => first.buffers.has(b))).toBe(true);
   });
 });
