@@ -14,6 +14,14 @@ export interface DuckSessionOptions {
   tempDir?: string;
   /** A database file to open (created when missing). @defaultValue in memory */
   path?: string;
+  /**
+   * Keep what is read from files in DuckDB's external file cache, for queries that read the
+   * same files again (an interactive session). Off for one pass over files: verifying a
+   * 20M-row run read back 52 MB of Parquet and held 27 MB more RSS with it (15 without),
+   * for no speed (1.99 s against 1.72).
+   * @defaultValue false
+   */
+  cacheFiles?: boolean;
 }
 
 export interface DuckSession {
@@ -54,6 +62,7 @@ export async function openDuckSession(options: DuckSessionOptions = {}): Promise
     // export runs many conversions, and cached peaks otherwise add up in RSS (measured:
     // 317 MB vs 227 MB after four 600k-row conversions).
     allocator_flush_threshold: '16MB',
+    enable_external_file_cache: String(options.cacheFiles ?? false),
   };
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', settings);
   let connection: DuckDBConnection;

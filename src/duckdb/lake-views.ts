@@ -67,7 +67,7 @@ export function lakeViewStatements(views: readonly LakeView[]): string[] {
 
 /** An in-memory DuckDB with the lake's views; the caller closes it. */
 export async function openLakeSession(views: readonly LakeView[], options: { memoryMb?: number; threads?: number } = {}): Promise<DuckSession> {
-  const session = await openDuckSession({ memoryMb: options.memoryMb ?? 1024, threads: options.threads ?? 2 });
+  const session = await openDuckSession({ memoryMb: options.memoryMb ?? 1024, threads: options.threads ?? 2, cacheFiles: true });
   try {
     for (const stmt of lakeViewStatements(views)) await session.run(stmt);
     return session;
