@@ -39,5 +39,5 @@ export async function listCurrentTables(store: ObjectStore, bucket: string, sign
     const pointer = await readCurrentPointer(store, bucket, table, signal);
     if (pointer) out.push({ bucket, table, pointer });
   }
-  return out.sort((a, b) => (a.table.schema === b.table.schema ? compareCodeUnits(a.table.name, b.table.name) : compareCodeUnits(a.table.schema, b.table.schema)));
+  return out.sort((a, b) => compareCodeUnits(a.table.schema, b.table.schema) || compareCodeUnits(a.table.name, b.table.name));
 }
