@@ -16,8 +16,8 @@ beforeAll(async () => {
   lake = await createLocalLake(db.url);
   // Larger than a quarter of shared_buffers (128 MB by default): only such tables get
   // synchronized scans.
-  const { rows } = await db.admin.query<{ mb: string }>(`SELECT current_setting('shared_buffers') AS mb`);
-  const rowsNeeded = Math.max(400_000, Math.ceil((parseSize(rows[0]!.mb) / 4 / 100) * 1.3));
+  const { rows } = await db.admin.query<{ bytes: string }>(`SELECT pg_size_bytes(current_setting('shared_buffers'))::text AS bytes`);
+  const rowsNeeded = Math.max(400_000, Math.ceil((Number(rows[0]!.bytes) / 4 / 100) * 1.3));
   await db.admin.query(`CREATE TABLE "${db.schema}".big (id int PRIMARY KEY, note text)`);
   await db.admin.query(`INSERT INTO "${db.schema}".big SELECT g, repeat(md5(g::text), 2) FROM generate_series(1, ${rowsNeeded}) g`);
   await db.admin.query(`VACUUM ANALYZE "${db.schema}".big`);
@@ -27,13 +27,6 @@ afterAll(async () => {
   await lake?.close();
   await db?.drop();
 });
-
-/** `128MB`, `1GB`, `16384kB` in bytes. */
-function parseSize(s: string): number {
-  const m = /^(\d+)\s*(kB|MB|GB)$/.exec(s.trim());
-  if (!m) throw new Error(`unexpected shared_buffers ${s}`);
-  return Number(m[1]) * { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[m[2] as 'kB' | 'MB' | 'GB'];
-}
 
 async function exportHashes(runId: string): Promise<string[]> {
   const outcome = await exportTable(lake.deps, { runId, table: { schema: db.schema, name: 'big' }, layer: 'bronze' });
