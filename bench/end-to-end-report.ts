@@ -13,8 +13,9 @@ export type PathName = 'copy' | 'manual' | 'corrente';
 export interface RoundRecord {
   round: number;
   order: PathName[];
-  copy: { seconds: number; load1: number };
-  manual: { seconds: number; copySeconds: number; duckdbSeconds: number; bytes: number; csvBytes: number; peakRssMb: number | null; load1: number };
+  /** `cpuSeconds` (each path): busy CPU seconds of the whole machine while it ran (bench/machine-cpu.ts). */
+  copy: { seconds: number; cpuSeconds: number | null; load1: number };
+  manual: { seconds: number; copySeconds: number; duckdbSeconds: number; bytes: number; csvBytes: number; peakRssMb: number | null; cpuSeconds: number | null; load1: number };
   corrente: {
     runId: string;
     wallSeconds: number;
@@ -27,6 +28,7 @@ export interface RoundRecord {
     peakSource: string;
     stagesNote: string[];
     command: string;
+    cpuSeconds: number | null;
     load1: number;
   };
 }
@@ -45,6 +47,8 @@ export interface EndToEndSummary {
   files: FileSizeCheck;
   peakRssMb: number | null;
   load1: number[];
+  /** Medians of each path's busy CPU seconds (null where a round could not read them), and the machine's cores. */
+  cpu: { copy: number | null; manual: number | null; corrente: number | null; cores: number };
 }
 
 /** The targets of issue 14. */
@@ -57,8 +61,12 @@ export const TARGETS = {
   peakRssMb: 150,
 } as const;
 
-function summarize(spec: { table: string; short: string; rows: number }, rounds: RoundRecord[]): EndToEndSummary {
+function summarize(spec: { table: string; short: string; rows: number }, rounds: RoundRecord[], cores: number): EndToEndSummary {
   const m = (f: (r: RoundRecord) => number): number => median(rounds.map(f));
+  const cpu = (f: (r: RoundRecord) => number | null): number | null => {
+    const xs = rounds.map(f);
+    return xs.every((x): x is number => x !== null) ? median(xs) : null;
+  };
   const checks = rounds.map((r) => checkFileSizes(r.corrente.files, TARGETS.minFileMb * 1e6));
   const peaks = rounds.map((r) => r.corrente.peakRssMb).filter((x): x is number => x !== null);
   return {
@@ -82,14 +90,32 @@ function summarize(spec: { table: string; short: string; rows: number }, rounds:
     files: checks.reduce((worst, c) => (c.undersized.length > worst.undersized.length ? c : worst)),
     peakRssMb: peaks.length ? Math.max(...peaks) : null,
     load1: rounds.flatMap((r) => [r.copy.load1, r.manual.load1, r.corrente.load1]),
+    cpu: { copy: cpu((r) => r.copy.cpuSeconds), manual: cpu((r) => r.manual.cpuSeconds), corrente: cpu((r) => r.corrente.cpuSeconds), cores },
   };
+}
+
+/**
+ * What the CPU allows: the busy seconds of corrente's whole command spread over every core
+ * is the least wall time it could take here, and that over the manual path's wall the
+ * best "whole command / manual path" ratio any schedule could reach. Null without readings.
+ */
+export function cpuFloor(s: Pick<EndToEndSummary, 'cpu' | 'median'>): { seconds: number; overManual: number } | null {
+  if (s.cpu.corrente === null) return null;
+  const seconds = s.cpu.corrente / s.cpu.cores;
+  return { seconds, overManual: seconds / s.median.manual };
+}
+
+/** `machine CPU 9.1 s`, or nothing where it was not read. */
+function cpuNote(seconds: number | null): string {
+  return seconds === null ? '' : `; machine CPU ${seconds.toFixed(1)} s`;
 }
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
 /** Four rows per table: COPY limit, manual path, corrente's whole command, its export. */
-export function endToEndRows(spec: { table: string; short: string; rows: number }, rounds: RoundRecord[], parquetOptions: string): Measurement[] {
-  const s = summarize(spec, rounds);
+export function endToEndRows(spec: { table: string; short: string; rows: number }, rounds: RoundRecord[], parquetOptions: string, cores: number): Measurement[] {
+  const s = summarize(spec, rounds, cores);
+  const floor = cpuFloor(s);
   const { rows } = s;
   const n = `${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
   const row = (label: string, seconds: number, extra: Partial<Measurement>): Measurement => ({
@@ -110,14 +136,14 @@ export function endToEndRows(spec: { table: string; short: string; rows: number 
   const sizes = s.files.sizes.map((b) => mb(b)).join(', ');
   const last = rounds.at(-1)!.corrente;
   return [
-    row('COPY limit', s.median.copy, { notes: [`psql COPY ${s.table} TO STDOUT > /dev/null; ${spread(rounds.map((r) => r.copy.seconds))} s over ${n}`] }),
+    row('COPY limit', s.median.copy, { notes: [`psql COPY ${s.table} TO STDOUT > /dev/null; ${spread(rounds.map((r) => r.copy.seconds))} s over ${n}${cpuNote(s.cpu.copy)}`] }),
     row('manual path', s.median.manual, {
       peakRssMb: Math.max(...rounds.map((r) => r.manual.peakRssMb ?? 0)) || null,
       peakRssSource: 'the manual-path child (DuckDB default threads and memory limit)',
       outputBytes: s.bytes.manual,
       xDuckdbRef: 1,
       notes: [
-        `COPY csv ${s.median.manualCopy.toFixed(2)} s (${mb(rounds[0]!.manual.csvBytes)} MB) + DuckDB read_csv -> Parquet ${s.median.manualDuckdb.toFixed(2)} s; ${spread(rounds.map((r) => r.manual.seconds))} s over ${n}; ${parquetOptions}; nothing verified`,
+        `COPY csv ${s.median.manualCopy.toFixed(2)} s (${mb(rounds[0]!.manual.csvBytes)} MB) + DuckDB read_csv -> Parquet ${s.median.manualDuckdb.toFixed(2)} s; ${spread(rounds.map((r) => r.manual.seconds))} s over ${n}; ${parquetOptions}; nothing verified${cpuNote(s.cpu.manual)}`,
       ],
     }),
     row('corrente command', s.median.wall, {
@@ -127,7 +153,10 @@ export function endToEndRows(spec: { table: string; short: string; rows: number 
       xDuckdbRef: sizeRatio,
       notes: [
         `migrate -t ${s.table} --inline --wait --json, spawn to exit, verification ${last.verification}: ${spread(rounds.map((r) => r.corrente.wallSeconds))} s; ` +
-          `export ${s.median.export.toFixed(2)} + verify ${s.median.verify.toFixed(2)} + the rest ${median(rounds.map((r) => r.corrente.wallSeconds - r.corrente.exportSeconds - (r.corrente.verifySeconds ?? 0))).toFixed(2)} s (medians)`,
+          `export ${s.median.export.toFixed(2)} + verify ${s.median.verify.toFixed(2)} + the rest ${median(rounds.map((r) => r.corrente.wallSeconds - r.corrente.exportSeconds - (r.corrente.verifySeconds ?? 0))).toFixed(2)} s (medians)${cpuNote(s.cpu.corrente)}`,
+        ...(floor
+          ? [`CPU floor: ${s.cpu.corrente!.toFixed(1)} busy CPU s over ${s.cpu.cores} cores = ${floor.seconds.toFixed(2)} s, ${floor.overManual.toFixed(2)} x the manual path's wall at best`]
+          : []),
       ],
       details: { table: s.table, endToEnd: s, command: last.command },
     }),
@@ -159,9 +188,11 @@ export function endToEndTargets(ms: Measurement[]): TargetResult[] {
     const load = `load ${spread(s.load1)}`;
     const ratio = (xs: number[]): string => `${median(xs).toFixed(2)} x (rounds ${spread(xs)})`;
     const { median: md } = s;
+    const floor = cpuFloor(s);
+    const floorNote = floor ? `; CPU floor ${floor.overManual.toFixed(2)} x (${s.cpu.corrente!.toFixed(1)} busy CPU s vs the manual path's ${s.cpu.manual?.toFixed(1) ?? '?'}, ${s.cpu.cores} cores)` : '';
     out.push(
       checkTarget(`${s.short}: whole command <= ${TARGETS.wallOverManual.toFixed(1)} x manual path`, TARGETS.wallOverManual, median(s.ratios.wallOverManual), true,
-        `${ratio(s.ratios.wallOverManual)}: corrente wall ${md.wall.toFixed(2)} s vs manual ${md.manual.toFixed(2)} s (medians); ${load}`),
+        `${ratio(s.ratios.wallOverManual)}: corrente wall ${md.wall.toFixed(2)} s vs manual ${md.manual.toFixed(2)} s (medians); ${load}${floorNote}`),
       checkTarget(`${s.short}: export >= ${TARGETS.manualOverExport} x manual path speed`, TARGETS.manualOverExport, median(s.ratios.manualOverExport), false,
         `${ratio(s.ratios.manualOverExport)}: manual ${md.manual.toFixed(2)} s vs export ${md.export.toFixed(2)} s; ${load}`),
       checkTarget(`${s.short}: export >= ${TARGETS.copyOverExport} x COPY limit`, TARGETS.copyOverExport, median(s.ratios.copyOverExport), false,

@@ -17,6 +17,7 @@ import { runInlineMigrate } from './inline-migrate.js';
 import { runManualPath } from './manual-path.js';
 import type { CorrenteContext } from './measure-corrente.js';
 import { timeCopy } from './measure-limit.js';
+import { startCpuCount } from './machine-cpu.js';
 import { kbToMb } from './rss.js';
 import { killAllChildren } from './proc.js';
 import { asFailure, log, type Measurement } from './types.js';
@@ -44,6 +45,8 @@ export function roundOrder(r: number): PathName[] {
   return PATHS.map((_, i) => PATHS[(i + r) % PATHS.length]!);
 }
 
+const cpuText = (seconds: number | null): string => seconds?.toFixed(1) ?? '?';
+
 function load1(): number {
   return Math.round(os.loadavg()[0]! * 100) / 100;
 }
@@ -59,29 +62,31 @@ async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToE
     const rec: Partial<RoundRecord> = { round: r + 1, order };
     for (const path of order) {
       const load = load1();
+      const cpuSeconds = startCpuCount();
       if (path === 'copy') {
         const { exit } = await timeCopy(ctx.databaseUrl, spec.table);
-        rec.copy = { seconds: exit.seconds, load1: load };
+        rec.copy = { seconds: exit.seconds, cpuSeconds: cpuSeconds(), load1: load };
       } else if (path === 'manual') {
         const m = await runManualPath(ctx.databaseUrl, spec.table, columns, options);
         if (m.rows !== spec.rows) throw new Error(`the manual path wrote ${m.rows} rows of ${spec.table}, expected ${spec.rows}`);
-        rec.manual = { seconds: m.seconds, copySeconds: m.copySeconds, duckdbSeconds: m.duckdbSeconds, bytes: m.bytes, csvBytes: m.csvBytes, peakRssMb: kbToMb(m.peakKb), load1: load };
+        rec.manual = { seconds: m.seconds, copySeconds: m.copySeconds, duckdbSeconds: m.duckdbSeconds, bytes: m.bytes, csvBytes: m.csvBytes, peakRssMb: kbToMb(m.peakKb), cpuSeconds: cpuSeconds(), load1: load };
       } else {
         const c = await runInlineMigrate(ctx, spec.table, o.configPath);
         if (c.rows !== spec.rows) throw new Error(`corrente exported ${c.rows} rows of ${spec.table}, expected ${spec.rows}`);
         if (c.verification !== 'passed') throw new Error(`corrente's verification of ${spec.table} is ${c.verification}, expected passed`);
         const { peakKb, ...rest } = c;
-        rec.corrente = { ...rest, peakRssMb: kbToMb(peakKb), load1: load };
+        rec.corrente = { ...rest, peakRssMb: kbToMb(peakKb), cpuSeconds: cpuSeconds(), load1: load };
       }
     }
     const done = rec as RoundRecord;
     rounds.push(done);
     log(
       `end-to-end ${spec.short} round ${r + 1}: COPY ${done.copy.seconds.toFixed(2)} s, manual ${done.manual.seconds.toFixed(2)} s, ` +
-        `corrente wall ${done.corrente.wallSeconds.toFixed(2)} s (export ${done.corrente.exportSeconds.toFixed(2)} s), load ${done.copy.load1}`,
+        `corrente wall ${done.corrente.wallSeconds.toFixed(2)} s (export ${done.corrente.exportSeconds.toFixed(2)} s), load ${done.copy.load1}; ` +
+        `machine CPU s: COPY ${cpuText(done.copy.cpuSeconds)}, manual ${cpuText(done.manual.cpuSeconds)}, corrente ${cpuText(done.corrente.cpuSeconds)}`,
     );
   }
-  return endToEndRows(spec, rounds, options);
+  return endToEndRows(spec, rounds, options, os.cpus().length);
 }
 
 /** Every table in turn (all rounds of one table, then the next); a failed table does not stop the next. */

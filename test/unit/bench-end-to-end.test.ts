@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { duckdbTypeOf } from '../../bench/csv-column-types.js';
+import { cpuFloor } from '../../bench/end-to-end-report.js';
 import { checkFileSizes } from '../../bench/file-sizes.js';
+import { busyTicks, startCpuCount } from '../../bench/machine-cpu.js';
 import { roundOrder } from '../../bench/measure-end-to-end.js';
 import { median, spread } from '../../bench/stats.js';
 
@@ -61,5 +63,29 @@ describe('bench: rounds and statistics', () => {
     ]);
     expect(() => duckdbTypeOf('numeric')).toThrow(/numeric/);
     expect(() => duckdbTypeOf('inet')).toThrow(/inet/);
+  });
+});
+
+describe('bench: machine CPU', () => {
+  it('counts user, nice, system, irq, softirq and steal ticks of the cpu line, not idle or iowait', () => {
+    const stat = 'cpu  100 5 40 9000 70 3 2 1 0 0\ncpu0 50 2 20 4500 35 1 1 0 0 0\nintr 12345\n';
+    expect(busyTicks(stat)).toBe(100 + 5 + 40 + 3 + 2 + 1);
+    expect(busyTicks('cpu  1 2 3 4\n')).toBe(6);
+    expect(busyTicks('intr 1\n')).toBeUndefined();
+    expect(busyTicks('cpu  1 x 3 4 5 6 7\n')).toBeUndefined();
+  });
+
+  it('reads this machine: busy seconds grow while a core spins', () => {
+    const cpuSeconds = startCpuCount();
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    // USER_HZ ticks: a 0.3 s spin on one core shows as at least 0.2 s.
+    expect(cpuSeconds()).toBeGreaterThanOrEqual(0.2);
+  });
+
+  it('turns the whole command\'s CPU into the least wall time the cores allow', () => {
+    const floor = cpuFloor({ cpu: { copy: 4, manual: 11, corrente: 16, cores: 2 }, median: { copy: 4, manual: 8, manualCopy: 4.5, manualDuckdb: 3.5, wall: 11, export: 9.5, verify: 0.4 } });
+    expect(floor).toEqual({ seconds: 8, overManual: 1 });
+    expect(cpuFloor({ cpu: { copy: null, manual: null, corrente: null, cores: 2 }, median: { copy: 4, manual: 8, manualCopy: 4.5, manualDuckdb: 3.5, wall: 11, export: 9.5, verify: 0.4 } })).toBeNull();
   });
 });
