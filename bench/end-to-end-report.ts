@@ -8,7 +8,7 @@ import { median, spread } from './stats.js';
 import { checkTarget, type TargetResult } from './target.js';
 import type { Measurement } from './types.js';
 
-export type PathName = 'copy' | 'manual' | 'corrente';
+export type PathName = 'copy' | 'manual' | 'corrente' | 'unverified';
 
 export interface RoundRecord {
   round: number;
@@ -31,6 +31,8 @@ export interface RoundRecord {
     cpuSeconds: number | null;
     load1: number;
   };
+  /** corrente's whole command with `export.verify: false`. */
+  unverified: { wallSeconds: number; exportSeconds: number; cpuSeconds: number | null; load1: number };
 }
 
 export interface EndToEndSummary {
@@ -39,16 +41,16 @@ export interface EndToEndSummary {
   rows: number;
   rounds: RoundRecord[];
   /** Medians over the rounds, seconds. */
-  median: { copy: number; manual: number; manualCopy: number; manualDuckdb: number; wall: number; export: number; verify: number };
+  median: { copy: number; manual: number; manualCopy: number; manualDuckdb: number; wall: number; export: number; verify: number; unverifiedWall: number; unverifiedExport: number };
   /** One value per round. */
-  ratios: { wallOverManual: number[]; manualOverExport: number[]; copyOverExport: number[] };
+  ratios: { wallOverManual: number[]; manualOverExport: number[]; copyOverExport: number[]; unverifiedWallOverManual: number[]; manualOverUnverifiedExport: number[] };
   bytes: { corrente: number; manual: number };
   /** The round with the most undersized files (all rounds when equal: the first). */
   files: FileSizeCheck;
   peakRssMb: number | null;
   load1: number[];
   /** Medians of each path's busy CPU seconds (null where a round could not read them), and the machine's cores. */
-  cpu: { copy: number | null; manual: number | null; corrente: number | null; cores: number };
+  cpu: { copy: number | null; manual: number | null; corrente: number | null; unverified: number | null; cores: number };
 }
 
 /** The targets of issue 14. */
@@ -80,17 +82,21 @@ function summarize(spec: { table: string; short: string; rows: number }, rounds:
       wall: m((r) => r.corrente.wallSeconds),
       export: m((r) => r.corrente.exportSeconds),
       verify: m((r) => r.corrente.verifySeconds ?? 0),
+      unverifiedWall: m((r) => r.unverified.wallSeconds),
+      unverifiedExport: m((r) => r.unverified.exportSeconds),
     },
     ratios: {
       wallOverManual: rounds.map((r) => r.corrente.wallSeconds / r.manual.seconds),
       manualOverExport: rounds.map((r) => r.manual.seconds / r.corrente.exportSeconds),
       copyOverExport: rounds.map((r) => r.copy.seconds / r.corrente.exportSeconds),
+      unverifiedWallOverManual: rounds.map((r) => r.unverified.wallSeconds / r.manual.seconds),
+      manualOverUnverifiedExport: rounds.map((r) => r.manual.seconds / r.unverified.exportSeconds),
     },
     bytes: { corrente: m((r) => r.corrente.bytes), manual: m((r) => r.manual.bytes) },
     files: checks.reduce((worst, c) => (c.undersized.length > worst.undersized.length ? c : worst)),
     peakRssMb: peaks.length ? Math.max(...peaks) : null,
     load1: rounds.flatMap((r) => [r.copy.load1, r.manual.load1, r.corrente.load1]),
-    cpu: { copy: cpu((r) => r.copy.cpuSeconds), manual: cpu((r) => r.manual.cpuSeconds), corrente: cpu((r) => r.corrente.cpuSeconds), cores },
+    cpu: { copy: cpu((r) => r.copy.cpuSeconds), manual: cpu((r) => r.manual.cpuSeconds), corrente: cpu((r) => r.corrente.cpuSeconds), unverified: cpu((r) => r.unverified.cpuSeconds), cores },
   };
 }
 
@@ -99,7 +105,7 @@ function summarize(spec: { table: string; short: string; rows: number }, rounds:
  * is the least wall time it could take here, and that over the manual path's wall the
  * best "whole command / manual path" ratio any schedule could reach. Null without readings.
  */
-export function cpuFloor(s: Pick<EndToEndSummary, 'cpu' | 'median'>): { seconds: number; overManual: number } | null {
+export function cpuFloor(s: { cpu: Pick<EndToEndSummary['cpu'], 'corrente' | 'cores'>; median: Pick<EndToEndSummary['median'], 'manual'> }): { seconds: number; overManual: number } | null {
   if (s.cpu.corrente === null) return null;
   const seconds = s.cpu.corrente / s.cpu.cores;
   return { seconds, overManual: seconds / s.median.manual };
@@ -112,7 +118,7 @@ function cpuNote(seconds: number | null): string {
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 
-/** Four rows per table: COPY limit, manual path, corrente's whole command, its export. */
+/** Five rows per table: COPY limit, manual path, corrente's whole command, the same unverified, its export. */
 export function endToEndRows(spec: { table: string; short: string; rows: number }, rounds: RoundRecord[], parquetOptions: string, cores: number): Measurement[] {
   const s = summarize(spec, rounds, cores);
   const floor = cpuFloor(s);
@@ -160,6 +166,13 @@ export function endToEndRows(spec: { table: string; short: string; rows: number 
       ],
       details: { table: s.table, endToEnd: s, command: last.command },
     }),
+    row('corrente command, verification off', s.median.unverifiedWall, {
+      notes: [
+        `export.verify: false, the manual path's work: ${spread(rounds.map((r) => r.unverified.wallSeconds))} s, ` +
+          `${median(s.ratios.unverifiedWallOverManual).toFixed(2)} x the manual path (rounds ${spread(s.ratios.unverifiedWallOverManual)}); ` +
+          `export ${spread(rounds.map((r) => r.unverified.exportSeconds))} s${cpuNote(s.cpu.unverified)}`,
+      ],
+    }),
     row('corrente export', s.median.export, {
       peakRssMb: s.peakRssMb,
       peakRssSource: last.peakSource,
@@ -192,9 +205,11 @@ export function endToEndTargets(ms: Measurement[]): TargetResult[] {
     const floorNote = floor ? `; CPU floor ${floor.overManual.toFixed(2)} x (${s.cpu.corrente!.toFixed(1)} busy CPU s vs the manual path's ${s.cpu.manual?.toFixed(1) ?? '?'}, ${s.cpu.cores} cores)` : '';
     out.push(
       checkTarget(`${s.short}: whole command <= ${TARGETS.wallOverManual.toFixed(1)} x manual path`, TARGETS.wallOverManual, median(s.ratios.wallOverManual), true,
-        `${ratio(s.ratios.wallOverManual)}: corrente wall ${md.wall.toFixed(2)} s vs manual ${md.manual.toFixed(2)} s (medians); ${load}${floorNote}`),
+        `${ratio(s.ratios.wallOverManual)}: corrente wall ${md.wall.toFixed(2)} s vs manual ${md.manual.toFixed(2)} s (medians); ${load}${floorNote}; ` +
+          `verification off ${ratio(s.ratios.unverifiedWallOverManual)}`),
       checkTarget(`${s.short}: export >= ${TARGETS.manualOverExport} x manual path speed`, TARGETS.manualOverExport, median(s.ratios.manualOverExport), false,
-        `${ratio(s.ratios.manualOverExport)}: manual ${md.manual.toFixed(2)} s vs export ${md.export.toFixed(2)} s; ${load}`),
+        `${ratio(s.ratios.manualOverExport)}: manual ${md.manual.toFixed(2)} s vs export ${md.export.toFixed(2)} s; ${load}; ` +
+          `verification off ${ratio(s.ratios.manualOverUnverifiedExport)}`),
       checkTarget(`${s.short}: export >= ${TARGETS.copyOverExport} x COPY limit`, TARGETS.copyOverExport, median(s.ratios.copyOverExport), false,
         `${ratio(s.ratios.copyOverExport)}: COPY ${md.copy.toFixed(2)} s vs export ${md.export.toFixed(2)} s; ${load}`),
       checkTarget(`${s.short}: files >= ${TARGETS.minFileMb} MB except the last of a range`, 0, s.files.undersized.length, true,

@@ -1,15 +1,19 @@
 /**
- * `end-to-end` (issue 14): per table, in rounds, three paths side by side on the same rows:
+ * `end-to-end` (issue 14): per table, in rounds, four paths side by side on the same rows:
  *   - COPY limit: `psql -c "COPY <table> TO STDOUT" > /dev/null`;
  *   - the manual path: COPY as CSV to a file, then DuckDB `read_csv` with explicit types to
  *     Parquet with corrente's writer settings, nothing verified (bench/manual-path.ts);
  *   - corrente's whole command: `migrate -t <table> --inline --wait --json`, default config
- *     (verification on), spawn to exit, with the exportSeconds it prints.
- * The order rotates every round (ABC, BCA, CAB, ...), so load that drifts over the run hits
- * every path alike; the 1-minute load is recorded before each path. One untimed COPY per
- * table first warms the cache.
+ *     (verification on), spawn to exit, with the exportSeconds it prints;
+ *   - the same with `export.verify: false`: the manual path's work, nothing verified, so
+ *     the two compare like for like and the difference to the default is the verification.
+ * The order rotates every round (ABCD, BCDA, ...), so load that drifts over the run hits
+ * every path alike; the 1-minute load and the machine's busy CPU seconds are recorded for
+ * each path. One untimed COPY per table first warms the cache.
  */
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { dirname, join } from 'node:path';
 import type { ExportConfig } from '../src/config/index.js';
 import { duckdbColumnTypes } from './csv-column-types.js';
 import { endToEndRows, type PathName, type RoundRecord } from './end-to-end-report.js';
@@ -38,7 +42,7 @@ export interface EndToEndOptions {
   settings: ExportConfig;
 }
 
-const PATHS: readonly PathName[] = ['copy', 'manual', 'corrente'];
+const PATHS: readonly PathName[] = ['copy', 'manual', 'corrente', 'unverified'];
 
 /** The paths in the order of round `r` (0-based): rotated by r. */
 export function roundOrder(r: number): PathName[] {
@@ -51,7 +55,15 @@ function load1(): number {
   return Math.round(os.loadavg()[0]! * 100) / 100;
 }
 
+/** The config of the `unverified` path: `o.configPath`'s defaults, verification off. */
+function writeUnverifiedConfig(o: EndToEndOptions): string {
+  const path = join(dirname(o.configPath), 'corrente-unverified.yaml');
+  writeFileSync(path, '# corrente benchmark: every setting at its default but verification\nexport:\n  verify: false\n');
+  return path;
+}
+
 async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToEndOptions): Promise<Measurement[]> {
+  const unverifiedConfig = writeUnverifiedConfig(o);
   const columns = await duckdbColumnTypes(ctx.databaseUrl, spec.table);
   const options = parquetCopyOptions(o.settings);
   const warm = await timeCopy(ctx.databaseUrl, spec.table, `psql COPY ${spec.table} (warm-up)`);
@@ -71,11 +83,15 @@ async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToE
         if (m.rows !== spec.rows) throw new Error(`the manual path wrote ${m.rows} rows of ${spec.table}, expected ${spec.rows}`);
         rec.manual = { seconds: m.seconds, copySeconds: m.copySeconds, duckdbSeconds: m.duckdbSeconds, bytes: m.bytes, csvBytes: m.csvBytes, peakRssMb: kbToMb(m.peakKb), cpuSeconds: cpuSeconds(), load1: load };
       } else {
-        const c = await runInlineMigrate(ctx, spec.table, o.configPath);
+        const verified = path === 'corrente';
+        const c = await runInlineMigrate(ctx, spec.table, verified ? o.configPath : unverifiedConfig);
+        const cpu = cpuSeconds();
+        const expected = verified ? 'passed' : 'skipped';
         if (c.rows !== spec.rows) throw new Error(`corrente exported ${c.rows} rows of ${spec.table}, expected ${spec.rows}`);
-        if (c.verification !== 'passed') throw new Error(`corrente's verification of ${spec.table} is ${c.verification}, expected passed`);
+        if (c.verification !== expected) throw new Error(`corrente's verification of ${spec.table} is ${c.verification}, expected ${expected}`);
         const { peakKb, ...rest } = c;
-        rec.corrente = { ...rest, peakRssMb: kbToMb(peakKb), cpuSeconds: cpuSeconds(), load1: load };
+        if (verified) rec.corrente = { ...rest, peakRssMb: kbToMb(peakKb), cpuSeconds: cpu, load1: load };
+        else rec.unverified = { wallSeconds: c.wallSeconds, exportSeconds: c.exportSeconds, cpuSeconds: cpu, load1: load };
       }
     }
     const done = rec as RoundRecord;
@@ -83,7 +99,9 @@ async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToE
     log(
       `end-to-end ${spec.short} round ${r + 1}: COPY ${done.copy.seconds.toFixed(2)} s, manual ${done.manual.seconds.toFixed(2)} s, ` +
         `corrente wall ${done.corrente.wallSeconds.toFixed(2)} s (export ${done.corrente.exportSeconds.toFixed(2)} s), load ${done.copy.load1}; ` +
-        `machine CPU s: COPY ${cpuText(done.copy.cpuSeconds)}, manual ${cpuText(done.manual.cpuSeconds)}, corrente ${cpuText(done.corrente.cpuSeconds)}`,
+        `unverified wall ${done.unverified.wallSeconds.toFixed(2)} s (export ${done.unverified.exportSeconds.toFixed(2)} s); ` +
+        `machine CPU s: COPY ${cpuText(done.copy.cpuSeconds)}, manual ${cpuText(done.manual.cpuSeconds)}, corrente ${cpuText(done.corrente.cpuSeconds)}, ` +
+        `unverified ${cpuText(done.unverified.cpuSeconds)}`,
     );
   }
   return endToEndRows(spec, rounds, options, os.cpus().length);

@@ -36,11 +36,12 @@ describe('bench: lake-sized files check', () => {
 });
 
 describe('bench: rounds and statistics', () => {
-  it('rotates the paths so each runs once in each position over three rounds', () => {
-    expect([0, 1, 2].map(roundOrder)).toEqual([
-      ['copy', 'manual', 'corrente'],
-      ['manual', 'corrente', 'copy'],
-      ['corrente', 'copy', 'manual'],
+  it('rotates the paths so each runs once in each position over four rounds', () => {
+    expect([0, 1, 2, 3].map(roundOrder)).toEqual([
+      ['copy', 'manual', 'corrente', 'unverified'],
+      ['manual', 'corrente', 'unverified', 'copy'],
+      ['corrente', 'unverified', 'copy', 'manual'],
+      ['unverified', 'copy', 'manual', 'corrente'],
     ]);
   });
 
@@ -84,8 +85,8 @@ describe('bench: machine CPU', () => {
   });
 
   it('turns the whole command\'s CPU into the least wall time the cores allow', () => {
-    const floor = cpuFloor({ cpu: { copy: 4, manual: 11, corrente: 16, cores: 2 }, median: { copy: 4, manual: 8, manualCopy: 4.5, manualDuckdb: 3.5, wall: 11, export: 9.5, verify: 0.4 } });
-    expect(floor).toEqual({ seconds: 8, overManual: 1 });
-    expect(cpuFloor({ cpu: { copy: null, manual: null, corrente: null, cores: 2 }, median: { copy: 4, manual: 8, manualCopy: 4.5, manualDuckdb: 3.5, wall: 11, export: 9.5, verify: 0.4 } })).toBeNull();
+    expect(cpuFloor({ cpu: { corrente: 20, cores: 2 }, median: { manual: 8 } })).toEqual({ seconds: 10, overManual: 1.25 });
+    expect(cpuFloor({ cpu: { corrente: 20, cores: 4 }, median: { manual: 8 } })).toEqual({ seconds: 5, overManual: 0.625 });
+    expect(cpuFloor({ cpu: { corrente: null, cores: 2 }, median: { manual: 8 } })).toBeNull();
   });
 });
