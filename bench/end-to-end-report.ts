@@ -95,7 +95,7 @@ function summarize(spec: { table: string; short: string; rows: number }, rounds:
     bytes: { corrente: m((r) => r.corrente.bytes), manual: m((r) => r.manual.bytes) },
     files: checks.reduce((worst, c) => (c.undersized.length > worst.undersized.length ? c : worst)),
     peakRssMb: peaks.length ? Math.max(...peaks) : null,
-    load1: rounds.flatMap((r) => [r.copy.load1, r.manual.load1, r.corrente.load1]),
+    load1: rounds.flatMap((r) => [r.copy.load1, r.manual.load1, r.corrente.load1, r.unverified.load1]),
     cpu: { copy: cpu((r) => r.copy.cpuSeconds), manual: cpu((r) => r.manual.cpuSeconds), corrente: cpu((r) => r.corrente.cpuSeconds), unverified: cpu((r) => r.unverified.cpuSeconds), cores },
   };
 }
