@@ -62,12 +62,11 @@ function writeUnverifiedConfig(o: EndToEndOptions): string {
   return path;
 }
 
-async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToEndOptions): Promise<Measurement[]> {
-  const unverifiedConfig = writeUnverifiedConfig(o);
+async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToEndOptions, unverifiedConfig: string): Promise<Measurement[]> {
   const columns = await duckdbColumnTypes(ctx.databaseUrl, spec.table);
   const options = parquetCopyOptions(o.settings);
   const warm = await timeCopy(ctx.databaseUrl, spec.table, `psql COPY ${spec.table} (warm-up)`);
-  log(`end-to-end ${spec.short}: warm-up COPY ${warm.exit.seconds.toFixed(2)} s; ${o.rounds} rounds of COPY, manual path, corrente`);
+  log(`end-to-end ${spec.short}: warm-up COPY ${warm.exit.seconds.toFixed(2)} s; ${o.rounds} rounds of COPY, manual path, corrente, corrente unverified`);
   const rounds: RoundRecord[] = [];
   for (let r = 0; r < o.rounds; r++) {
     const order = roundOrder(r);
@@ -110,9 +109,10 @@ async function measureTable(ctx: CorrenteContext, spec: EndToEndTable, o: EndToE
 /** Every table in turn (all rounds of one table, then the next); a failed table does not stop the next. */
 export async function measureEndToEnd(ctx: CorrenteContext, tables: readonly EndToEndTable[], o: EndToEndOptions): Promise<Measurement[]> {
   const out: Measurement[] = [];
+  const unverifiedConfig = writeUnverifiedConfig(o);
   for (const spec of tables) {
     try {
-      out.push(...(await measureTable(ctx, spec, o)));
+      out.push(...(await measureTable(ctx, spec, o, unverifiedConfig)));
     } catch (err) {
       out.push(asFailure('end-to-end', `${spec.short}: end-to-end`, err));
     }
