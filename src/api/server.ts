@@ -46,10 +46,16 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Where the dashboard's files are: next to this module in the sources, or in them when running from dist/. */
+/**
+ * Where the dashboard's files are, looking up from this module: beside it in the sources;
+ * `src/api/dashboard` of the checkout when running from dist/ (this module, or the CLI
+ * bundle's chunk holding it, sits 2-3 folders down); `dist/src/api/dashboard` in the image.
+ */
 function dashboardDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'dashboard'), join(here, '..', '..', '..', 'src', 'api', 'dashboard')];
+  const candidates: string[] = [];
+  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 5; dir = dirname(dir), i++) {
+    candidates.push(join(dir, 'dashboard'), join(dir, 'src', 'api', 'dashboard'));
+  }
   return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
 }
 

@@ -1,21 +1,36 @@
 /**
  * Which npm packages a CLI child process loads: runs it with Node's module hooks
- * recording every resolved module (test/helpers/import-trace.mjs).
+ * recording every resolved module (test/helpers/import-trace.mjs), the CLI bundle's chunks
+ * among them.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { runCli, type CliEnv, type CliResult, type RunCliOptions } from './cli.js';
+import { CLI_PATH, runCli, type CliEnv, type CliResult, type RunCliOptions } from './cli.js';
 
 const PRELOAD = new URL('./import-trace.mjs', import.meta.url).href;
 
-/** `@scope/name` or `name` of every package under node_modules whose modules were resolved. */
+/** The CLI bundle's folder, and the packages each of its files holds (scripts/bundle-cli.js). */
+const BUNDLE_DIR = pathToFileURL(dirname(CLI_PATH)).href + '/';
+let bundlePackages: Record<string, string[]> | undefined;
+function packagesInBundleFile(url: string): string[] {
+  bundlePackages ??= JSON.parse(readFileSync(join(dirname(CLI_PATH), 'bundle-packages.json'), 'utf8')) as Record<string, string[]>;
+  return bundlePackages[url.slice(BUNDLE_DIR.length)] ?? [];
+}
+
+/**
+ * `@scope/name` or `name` of every package whose code was loaded: resolved under
+ * node_modules, or held by a file of the CLI bundle that was loaded.
+ */
 export function packagesIn(urls: readonly string[]): string[] {
   const out = new Set<string>();
   for (const url of urls) {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (m) out.add(m[1]!);
+    else if (url.startsWith(BUNDLE_DIR)) for (const p of packagesInBundleFile(url)) out.add(p);
   }
   return [...out].sort();
 }

@@ -1,0 +1,68 @@
+/**
+ * The built `corrente` bin is one bundle (scripts/bundle-cli.js) whose commands load
+ * lazily: starting any command must not read the HTTP server, the metrics registry or the
+ * AWS SDK, nor walk node_modules. These tests read the bundle's static import graph, the
+ * modules Node loads before the first line runs.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli } from '../helpers/cli.js';
+
+/**
+ * The specifiers of a module's leading static imports (esbuild hoists them all to the top,
+ * after the `#!` line and the one-line banner that defines `require`).
+ */
+function staticImports(source: string): string[] {
+  const banner = /^import\s*\{\s*createRequire\b.*$/m.exec(source.replace(/^#!.*\n/, ''));
+  const body = source.replace(/^#!.*\n/, '').slice(banner?.index === 0 ? banner[0].length : 0);
+  const out: string[] = banner?.index === 0 ? ['node:module'] : [];
+  const re = /\s*import\s*(?:[\w$*{}\s,]+?\s*from\s*)?"([^"]+)";?/y;
+  for (let m = re.exec(body); m; m = re.exec(body)) out.push(m[1]!);
+  return out;
+}
+
+/** Every module reached from `entry` through static imports: relative files and bare specifiers. */
+function staticGraph(entry: string): { files: string[]; packages: string[] } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string): void => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const spec of staticImports(readFileSync(file, 'utf8'))) {
+      if (spec.startsWith('./') || spec.startsWith('../')) visit(join(dirname(file), spec));
+      else packages.add(spec);
+    }
+  };
+  visit(entry);
+  return { files: [...files], packages: [...packages] };
+}
+
+describe('the corrente bin bundle', () => {
+  it('starts on its own chunks and Node built-ins only: every package is bundled or loaded lazily', () => {
+    const graph = staticGraph(CLI_PATH);
+    expect(graph.files.length).toBeGreaterThan(1);
+    expect(graph.packages.filter((p) => !p.startsWith('node:'))).toEqual([]);
+    // The banner that gives bundled CommonJS its require() is there.
+    expect(graph.packages).toContain('node:module');
+  });
+
+  it('reads its leading imports the way esbuild writes them', () => {
+    expect(staticImports(`#!/usr/bin/env node\nimport{a as b}from"./c.js";import"./d.js";import*as e from"f";var x=1;import("g")`)).toEqual(['./c.js', './d.js', 'f']);
+  });
+
+  it('keeps serve (fastify) and S3 (the AWS SDK) out of the bundle, loaded by import() when used', () => {
+    const chunks = join(dirname(CLI_PATH), 'chunks');
+    const js = readdirSync(chunks).filter((f) => f.endsWith('.js'));
+    const all = [readFileSync(CLI_PATH, 'utf8'), ...js.map((f) => readFileSync(join(chunks, f), 'utf8'))].join('\n');
+    expect(all).toMatch(/from"fastify"/);
+    expect(all).toMatch(/import\("@aws-sdk\/client-s3"\)/);
+  });
+
+  it('runs commands from the bundle', async () => {
+    const r = await runCli(['--version'], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
