@@ -4,7 +4,7 @@
 // 235 among them. Bundled, a one-table `migrate --inline --wait` starts ~0.25 s sooner and
 // peaks ~10 MB lower (bench/README.md, "CLI bundle"). tsc still type-checks and builds the
 // rest of dist/ (the bench and the tests import those modules one by one).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 /**
@@ -14,6 +14,28 @@ import { build } from 'esbuild';
  * would only make the chunks bigger.
  */
 const EXTERNAL = ['@duckdb/node-bindings*', 'fastify', '@fastify/*', '@bull-board/*', '@aws-sdk/*', 'prom-client'];
+
+/**
+ * pg picks its socket at load time, and its test for a Cloudflare Worker constructs a
+ * `Response` when `navigator` is missing, as on Node 20 (Node 21+ defines it): that loads
+ * Node's fetch implementation (undici), ~35 ms and ~12 MB of RSS, in every process that
+ * talks to Postgres. The bundle is for Node, so the test is answered at build time. The
+ * build fails if pg's code changes shape, rather than silently keep the cost.
+ */
+const pgSocketForNode = {
+  name: 'pg-socket-for-node',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const test = 'if (isCloudflareRuntime()) {';
+      if (!source.includes(test)) throw new Error(`${args.path}: no "${test}" to answer at build time; update scripts/bundle-cli.js for this pg version`);
+      return { contents: source.replace(test, 'if (false) {'), loader: 'js' };
+    });
+  },
+};
+
+// Chunk names carry a content hash: an earlier build's would stay beside the new ones.
+rmSync('dist/cli/chunks', { recursive: true, force: true });
 
 const { metafile } = await build({
   entryPoints: { main: 'cli/main.ts' },
@@ -35,6 +57,7 @@ const { metafile } = await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   metafile: true,
+  plugins: [pgSocketForNode],
 });
 
 /**

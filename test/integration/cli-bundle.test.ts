@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from '../helpers/cli.js';
+import { CLI_PATH, createCliSandbox, runCli } from '../helpers/cli.js';
 
 /**
  * The specifiers of a module's leading static imports (esbuild hoists them all to the top,
@@ -57,6 +57,25 @@ describe('the corrente bin bundle', () => {
     const all = [readFileSync(CLI_PATH, 'utf8'), ...js.map((f) => readFileSync(join(chunks, f), 'utf8'))].join('\n');
     expect(all).toMatch(/from"fastify"/);
     expect(all).toMatch(/import\("@aws-sdk\/client-s3"\)/);
+  });
+
+  it("reaches Postgres without loading Node's fetch: pg's Cloudflare check is answered at build time", async () => {
+    // Preloaded: reports the first touch of a global that loads Node's fetch (undici).
+    const watch = `for (const name of ['Response', 'fetch']) {
+      const d = Object.getOwnPropertyDescriptor(globalThis, name);
+      Object.defineProperty(globalThis, name, { configurable: true, enumerable: d.enumerable,
+        get() { process.stderr.write('touched ' + name + '\\n'); return d.get ? d.get.call(this) : d.value; },
+        set(v) { Object.defineProperty(globalThis, name, { value: v, writable: true, configurable: true }); } });
+    }`;
+    const s = await createCliSandbox({ NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(watch)}` });
+    try {
+      const r = await runCli(['migrate', '-t', 'core.no_such_table_here', '--inline', '--wait'], s.env, { cwd: s.cwd });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('core.no_such_table_here'); // Postgres was asked
+      expect(r.stderr).not.toMatch(/^touched /m);
+    } finally {
+      await s.cleanup();
+    }
   });
 
   it('runs commands from the bundle', async () => {
