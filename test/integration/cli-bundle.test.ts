@@ -9,14 +9,21 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_PATH, createCliSandbox, runCli } from '../helpers/cli.js';
 
+/** The bundle's one-line banner, which gives bundled CommonJS its `require()`. */
+const BANNER = /^import\s*\{\s*createRequire\b[^\n]*\n/;
+
 /**
  * The specifiers of a module's leading static imports (esbuild hoists them all to the top,
- * after the `#!` line and the one-line banner that defines `require`).
+ * after the `#!` line and the banner).
  */
 function staticImports(source: string): string[] {
-  const banner = /^import\s*\{\s*createRequire\b.*$/m.exec(source.replace(/^#!.*\n/, ''));
-  const body = source.replace(/^#!.*\n/, '').slice(banner?.index === 0 ? banner[0].length : 0);
-  const out: string[] = banner?.index === 0 ? ['node:module'] : [];
+  let body = source.replace(/^#!.*\n/, '');
+  const out: string[] = [];
+  const banner = BANNER.exec(body);
+  if (banner) {
+    out.push('node:module');
+    body = body.slice(banner[0].length);
+  }
   const re = /\s*import\s*(?:[\w$*{}\s,]+?\s*from\s*)?"([^"]+)";?/y;
   for (let m = re.exec(body); m; m = re.exec(body)) out.push(m[1]!);
   return out;
@@ -43,8 +50,7 @@ describe('the corrente bin bundle', () => {
     const graph = staticGraph(CLI_PATH);
     expect(graph.files.length).toBeGreaterThan(1);
     expect(graph.packages.filter((p) => !p.startsWith('node:'))).toEqual([]);
-    // The banner that gives bundled CommonJS its require() is there.
-    expect(graph.packages).toContain('node:module');
+    expect(graph.packages).toContain('node:module'); // the banner
   });
 
   it('reads its leading imports the way esbuild writes them', () => {
@@ -76,12 +82,6 @@ describe('the corrente bin bundle', () => {
     } finally {
       await s.cleanup();
     }
-  });
-
-  it('runs commands from the bundle', async () => {
-    const r = await runCli(['--version'], {});
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
 
