@@ -6,16 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findUp } from '../src/shared/find-up.js';
 
 /** @returns the package version, or `unknown` when no corrente package.json is found. */
 export function packageVersion(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
+  const version = (dir: string): string | undefined => {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === 'corrente' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // No (readable) package.json here: keep walking up.
     }
-    if (dirname(dir) === dir) return 'unknown';
-  }
+    return undefined;
+  };
+  return findUp(from, version) ?? 'unknown';
 }

@@ -16,6 +16,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { openQueryPool, type QueryPool } from '../duckdb/index.js';
 import { CorrenteError, coerceError, type ErrorCode } from '../shared/errors.js';
+import { findUp } from '../shared/find-up.js';
 import type { ApiDeps } from './api-types.js';
 import { registerDataRoutes } from './data-routes.js';
 import { createApiMetrics } from './metrics.js';
@@ -52,11 +53,9 @@ export interface ApiServer {
  * bundle's chunk holding it, sits 2-3 folders down); `dist/src/api/dashboard` in the image.
  */
 function dashboardDir(): string {
-  const candidates: string[] = [];
-  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 5; dir = dirname(dir), i++) {
-    candidates.push(join(dir, 'dashboard'), join(dir, 'src', 'api', 'dashboard'));
-  }
-  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const found = findUp(here, (dir) => [join(dir, 'dashboard'), join(dir, 'src', 'api', 'dashboard')].find((d) => existsSync(join(d, 'index.html'))), 4);
+  return found ?? join(here, 'dashboard');
 }
 
 function uplotDir(): string {

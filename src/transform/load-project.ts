@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CorrenteError } from '../shared/errors.js';
+import { findUp } from '../shared/find-up.js';
 import { SEVERITIES } from './model-options.js';
 import { extractCalls, lineAt, parseModelFile, splitHeader, stripTrailingSemicolon } from './parse-model.js';
 import { MODEL_LAYERS, type ModelDef, type SingularTestDef, type TransformProject } from './model-types.js';
@@ -111,10 +112,6 @@ export function loadTransformProject(dir: string): TransformProject {
  * walking up from this module to the package root; undefined when not installed with it.
  */
 export function shippedTransformsDir(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'transforms', 'silver'))) return join(dir, 'transforms');
-    dir = dirname(dir);
-  }
-  return undefined;
+  const shipped = (dir: string): string | undefined => (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'transforms', 'silver')) ? join(dir, 'transforms') : undefined);
+  return findUp(dirname(fileURLToPath(import.meta.url)), shipped, 5);
 }
