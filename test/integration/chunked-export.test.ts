@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckSession } from '../../src/duckdb/index.js';
 import { currentManifest } from '../../src/pipeline/index.js';
+import { introspectTable, planChunks } from '../../src/postgres/index.js';
 import { enqueueExports } from '../../queues/index.js';
 import { createTestSchema, type TestSchema } from '../helpers/pg.js';
 import { startInProcessWorker, type InProcessWorker } from '../helpers/in-process-worker.js';
@@ -23,7 +24,10 @@ beforeAll(async () => {
   // One 2-D value in the last range: the whole column must be text in every range's files.
   await db.admin.query(`CREATE TABLE "${db.schema}".with_arrays (id int PRIMARY KEY, flat int4[], mixed int4[], pad text)`);
   await db.admin.query(`INSERT INTO "${db.schema}".with_arrays SELECT g, ARRAY[g, -g], CASE WHEN g = 149999 THEN '{{1,2},{3,4}}'::int4[] ELSE ARRAY[g] END, repeat('z', 40) FROM generate_series(1, 150000) g`);
-  await db.admin.query(`ANALYZE "${db.schema}".with_pk; ANALYZE "${db.schema}".no_pk; ANALYZE "${db.schema}".with_arrays`);
+  // An integer key stored out of key order (as after years of updates moving rows).
+  await db.admin.query(`CREATE TABLE "${db.schema}".scattered (id int PRIMARY KEY, v numeric(12,2) NOT NULL, pad text)`);
+  await db.admin.query(`INSERT INTO "${db.schema}".scattered SELECT g, g / 100.0, repeat('s', 40) FROM generate_series(1, 150000) g ORDER BY md5(g::text)`);
+  await db.admin.query(`ANALYZE "${db.schema}".with_pk; ANALYZE "${db.schema}".no_pk; ANALYZE "${db.schema}".with_arrays; ANALYZE "${db.schema}".scattered`);
   // ~4 MB per chunk: the 300k-row table splits into several key ranges, processed one at a time.
   w = await startInProcessWorker(db.url, { export: { chunkMb: 4 }, worker: { concurrency: 1, backoffMs: 200 } });
 });
@@ -98,6 +102,32 @@ describe('chunked export', () => {
     const files = manifest.files.map((f) => w.ctx.store.localPath('bronze', f.key)!);
     const stats = await parquetStats(files, `SELECT sum(flat[1] + flat[2])::VARCHAR AS zero, count(*) FILTER (WHERE mixed = '{' || id || '}')::VARCHAR AS plain, max(mixed) FILTER (WHERE id = 149999) AS odd FROM $F`);
     expect(stats).toEqual({ zero: '0', plain: '149999', odd: '{{1,2},{3,4}}' });
+  });
+
+  it('splits by key only where the key follows the heap, by heap pages otherwise', async () => {
+    const client = await db.admin.connect();
+    try {
+      const kinds = async (name: string): Promise<string[]> => {
+        const ranges = await planChunks(client, await introspectTable(client, { schema: db.schema, name }), 4 * 1024 * 1024);
+        expect(ranges.length).toBeGreaterThan(1);
+        return [...new Set(ranges.map((r) => r.kind))];
+      };
+      expect(await kinds('with_pk')).toEqual(['key']);
+      expect(await kinds('scattered')).toEqual(['pages']);
+    } finally {
+      client.release();
+    }
+    const table = { schema: db.schema, name: 'scattered' };
+    await w.ctx.runs.createRun('chunk4', [table]);
+    await enqueueExports(w.ctx.queues, [{ runId: 'chunk4', table, layer: 'bronze' }]);
+    const run = await w.waitForRun('chunk4', 90_000);
+    expect(run.tables[0]!.state, JSON.stringify(run.tables[0]!.error)).toBe('published');
+    const manifest = await currentManifest(w.ctx.store, 'bronze', table);
+    expect(manifest.verification.status).toBe('passed');
+    const files = manifest.files.map((f) => w.ctx.store.localPath('bronze', f.key)!);
+    const stats = await parquetStats(files, 'SELECT count(*)::VARCHAR AS n, count(DISTINCT id)::VARCHAR AS d, sum(v)::VARCHAR AS s FROM $F');
+    const src = (await db.admin.query(`SELECT count(*)::text AS n, count(*)::text AS d, sum(v)::text AS s FROM "${db.schema}".scattered`)).rows[0];
+    expect(stats).toEqual(src);
   });
 
   it('splits a table without a primary key by heap pages', async () => {
