@@ -272,7 +272,7 @@ export async function exportTable(deps: ExportDeps, req: ExportRequest, options:
     const ranges = await planChunks(session.client, schema, deps.config.chunkMb * 1024 * 1024).catch((err: unknown) => {
       throw mapPgError(err, describeTarget(deps.postgresUrl), { table: shown });
     });
-    logger.info({ table: shown, columns: schema.columns.length, estimatedRows: schema.estimatedRows, chunks: ranges.length, snapshotTime: session.snapshotTime }, 'export started');
+    logger.info({ table: shown, columns: schema.columns.length, estimatedRows: schema.estimatedRows, chunks: ranges.length, ...(ranges.length > 1 ? { rangesBy: ranges[0]!.kind } : {}), snapshotTime: session.snapshotTime }, 'export started');
     if (ranges.length > 1) {
       // The finalizer builds the manifest on another worker: leave it the window.
       if (window) await deps.store.putBytes(deps.buckets[req.layer], incrementalPlanKey(req.table, req.runId), JSON.stringify(window.info), { signal: options.signal });
