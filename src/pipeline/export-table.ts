@@ -116,6 +116,8 @@ async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: T
   const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId });
   try {
     const options = { textChecksum: deps.config.textChecksum };
+    // SET takes no bind parameters; the value is an integer from the validated config.
+    await s.client.query(`SET LOCAL max_parallel_workers_per_gather = ${deps.config.checksumWorkers}`);
     const res = await s.client.query(buildFingerprintSql(schema, filter, options));
     return readFingerprintRow(schema, res.rows[0] as Record<string, unknown>, options);
   } catch (err) {

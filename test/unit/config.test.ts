@@ -52,6 +52,7 @@ describe('loadConfig defaults', () => {
       parquetVersion: 'v2',
       rowGroupRows: 61_440,
       textChecksum: 'auto',
+      checksumWorkers: 0,
       // The file-size default is being tuned; pin only its shape here.
       fileTargetMb: expect.any(Number),
       duckdbMemoryMb: 128,
