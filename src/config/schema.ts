@@ -159,7 +159,7 @@ export const configSchema = z.strictObject({
        * `max_parallel_workers_per_gather`). With 0 the query is one backend, which runs
        * beside the export's COPY and usually finishes first (when it does not, the
        * `checksumWait` stage says so: raise this if Postgres has idle cores). Measured on
-       * 2 cores shared with Postgres, against Postgres' default of 2: exports 9% faster at
+       * 2 cores shared with Postgres, against Postgres' default of 2: exports ~10% faster at
        * 5M fact rows (10 alternating pairs, 9 won) and 8-16% at 20M (3 of 3), bench/README.md.
        */
       checksumWorkers: z.number().int().min(0).max(64).default(0),
