@@ -116,8 +116,8 @@ async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: T
   const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId });
   try {
     const options = { textChecksum: deps.config.textChecksum };
-    // SET takes no bind parameters; the value is an integer from the validated config.
-    await s.client.query(`SET LOCAL max_parallel_workers_per_gather = ${deps.config.checksumWorkers}`);
+    // Local to this transaction, like the settings openReadSession makes.
+    await s.client.query('SELECT set_config($1, $2, true)', ['max_parallel_workers_per_gather', String(deps.config.checksumWorkers)]);
     const res = await s.client.query(buildFingerprintSql(schema, filter, options));
     return readFingerprintRow(schema, res.rows[0] as Record<string, unknown>, options);
   } catch (err) {
