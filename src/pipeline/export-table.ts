@@ -113,11 +113,10 @@ async function withWorkDir<T>(deps: ExportDeps, fn: (dir: string, openDuck: (mem
 
 /** Source-side checksums of a range, on a second connection joined to the snapshot. */
 async function sourceFingerprint(deps: ExportDeps, snapshotId: string, schema: TableSchema, filter?: RowFilter): Promise<TableFingerprint> {
-  const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId });
+  const settings = { max_parallel_workers_per_gather: String(deps.config.checksumWorkers) };
+  const s = await openReadSession(deps.pool, { target: deps.postgresUrl, snapshotId, settings });
   try {
     const options = { textChecksum: deps.config.textChecksum };
-    // Local to this transaction, like the settings openReadSession makes.
-    await s.client.query('SELECT set_config($1, $2, true)', ['max_parallel_workers_per_gather', String(deps.config.checksumWorkers)]);
     const res = await s.client.query(buildFingerprintSql(schema, filter, options));
     return readFingerprintRow(schema, res.rows[0] as Record<string, unknown>, options);
   } catch (err) {

@@ -12,6 +12,8 @@ export interface ReadSessionOptions {
   snapshotId?: string;
   /** Export the snapshot so other sessions can join it. @defaultValue false */
   exportSnapshot?: boolean;
+  /** Settings for this session's transaction, beside (or over) the export settings every session gets. */
+  settings?: Readonly<Record<string, string>>;
   /** The URL the pool uses, for error messages only. */
   target: string;
 }
@@ -69,7 +71,7 @@ export async function openReadSession(pool: PgPool, options: ReadSessionOptions)
       }
       await client.query(`SET TRANSACTION SNAPSHOT '${options.snapshotId}'`);
     }
-    for (const [name, value] of Object.entries(EXPORT_SESSION_SETTINGS)) {
+    for (const [name, value] of Object.entries({ ...EXPORT_SESSION_SETTINGS, ...options.settings })) {
       await client.query('SELECT set_config($1, $2, true)', [name, value]);
     }
     const exportIt = options.exportSnapshot && options.snapshotId === undefined;
