@@ -39,13 +39,14 @@ const INTEGER_KINDS = new Set(['int16', 'int32', 'int64']);
  */
 const MIN_KEY_CORRELATION = 0.99;
 
-/** `pg_stats.correlation` of `column`, or null before the table is analyzed. */
-async function keyCorrelation(client: PgClient, schema: TableSchema, column: string): Promise<number | null> {
+/** Whether `column` is stored in its own order (`pg_stats.correlation`); true before the table is analyzed. */
+async function followsHeap(client: PgClient, schema: TableSchema, column: string): Promise<boolean> {
   const res = await client.query<{ correlation: number | null }>(
     'SELECT correlation FROM pg_stats WHERE schemaname = $1 AND tablename = $2 AND attname = $3 AND NOT inherited',
     [schema.table.schema, schema.table.name, column],
   );
-  return res.rows[0]?.correlation ?? null;
+  const correlation = res.rows[0]?.correlation ?? null;
+  return correlation === null || Math.abs(correlation) >= MIN_KEY_CORRELATION;
 }
 
 /**
@@ -64,8 +65,7 @@ export async function planChunks(client: PgClient, schema: TableSchema, targetBy
   const n = Math.ceil(bytes / targetBytes);
   if (!['r', 'm'].includes(row.relkind) || n <= 1) return [{ kind: 'pages', from: 0, to: null }];
   const pk = schema.primaryKey.length === 1 ? schema.columns.find((c) => c.name === schema.primaryKey[0]) : undefined;
-  const correlation = pk && INTEGER_KINDS.has(pk.type.kind) ? await keyCorrelation(client, schema, pk.name) : undefined;
-  if (pk && correlation !== undefined && (correlation === null || Math.abs(correlation) >= MIN_KEY_CORRELATION)) {
+  if (pk && INTEGER_KINDS.has(pk.type.kind) && (await followsHeap(client, schema, pk.name))) {
     const c = quoteIdent(pk.name);
     const mm = await client.query<{ lo: string | null; hi: string | null }>(`SELECT min(${c})::text AS lo, max(${c})::text AS hi FROM ${qualifiedName(schema)}`);
     const lo = mm.rows[0]?.lo;
